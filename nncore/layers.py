@@ -1,0 +1,506 @@
+"""Layers: each one maps a batch forward (X -> Y) and a gradient backward (dE/dY -> dE/dX).
+
+Every array carries the batch on its first axis. Images are channels-last, (N, H, W, C).
+A layer with weights keeps them in `params` and, after `backward`, their gradients dE/dW in
+`grads` (same order, same shapes); an optimizer, not the layer, decides how to use them.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .errors import SpecError
+
+ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+
+
+class Layer:
+    """The contract. `build` sees the input shape (without the batch axis) and creates weights."""
+
+    type = "layer"
+
+    def __init__(self):
+        self.params = []  # weight arrays, updated in place by the optimizer
+        self.grads = []  # dE/dparam, same order and shapes as params
+        self.input_shape = None
+        self.output_shape = None
+
+    # -- shape logic, used by spec validation before anything is allocated --
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def count_parameters(self, input_shape):
+        return 0
+
+    def options(self):
+        """The constructor options, as they appear in a spec."""
+        return {}
+
+    def build(self, input_shape, rng, dtype):
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+
+    @property
+    def built(self):
+        return self.output_shape is not None
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad, need_input_grad=True):
+        """dE/dY -> dE/dX (None when the caller does not need it: the first layer)."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        args = ", ".join("%s=%r" % item for item in self.options().items())
+        return "%s(%s)" % (type(self).__name__, args)
+
+
+def _positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise SpecError("option '%s' must be a positive integer, got %r" % (name, value))
+    return int(value)
+
+
+def _pair(value, name):
+    """A kernel or pool size: an int k means k x k."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise SpecError("option '%s' must be an integer or a pair, got %r" % (name, value))
+        return (_positive_int(value[0], name), _positive_int(value[1], name))
+    size = _positive_int(value, name)
+    return (size, size)
+
+
+def _activation_name(value):
+    if value is None:
+        return None
+    if value not in ACTIVATIONS:
+        raise SpecError(
+            "unknown activation %r; choose one of %s" % (value, ", ".join(ACTIVATIONS))
+        )
+    return value
+
+
+def _glorot_uniform(rng, shape, fan_in, fan_out, dtype):
+    # Var(W) = 2 / (fan_in + fan_out) keeps activations and gradients at a steady scale.
+    limit = np.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def _he_uniform(rng, shape, fan_in, dtype):
+    # Var(W) = 2 / fan_in compensates for ReLU zeroing half of its inputs.
+    limit = np.sqrt(6.0 / fan_in)
+    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+
+
+# --------------------------------------------------------------------------- activations
+
+
+class ActivationLayer(Layer):
+    """An elementwise (or, for softmax, row-wise) function with no weights."""
+
+    def forward(self, x, training=False):
+        self.x = x
+        self.y = self.function(x)
+        return self.y
+
+    def backward(self, grad, need_input_grad=True):
+        return self.gradient(grad)
+
+
+class ReLU(ActivationLayer):
+    type = "relu"
+
+    def function(self, x):
+        return np.maximum(x, 0)
+
+    def gradient(self, grad):
+        # d relu(x)/dx = 1 where x > 0, else 0
+        return grad * (self.y > 0)
+
+
+class LeakyReLU(ActivationLayer):
+    type = "leaky_relu"
+
+    def __init__(self, alpha=0.01):
+        super().__init__()
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or alpha < 0:
+            raise SpecError("option 'alpha' must be a number >= 0, got %r" % (alpha,))
+        self.alpha = float(alpha)
+
+    def options(self):
+        return {"alpha": self.alpha}
+
+    def function(self, x):
+        return np.where(x > 0, x, x * self.alpha)
+
+    def gradient(self, grad):
+        # slope 1 for x > 0, alpha otherwise
+        return np.where(self.x > 0, grad, grad * self.alpha)
+
+
+class Sigmoid(ActivationLayer):
+    type = "sigmoid"
+
+    def function(self, x):
+        # sigma(x) = (1 + tanh(x/2)) / 2: never overflows, unlike 1 / (1 + exp(-x))
+        return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+    def gradient(self, grad):
+        # sigma' = sigma (1 - sigma)
+        return grad * self.y * (1.0 - self.y)
+
+
+class Tanh(ActivationLayer):
+    type = "tanh"
+
+    def function(self, x):
+        return np.tanh(x)
+
+    def gradient(self, grad):
+        # tanh' = 1 - tanh^2
+        return grad * (1.0 - self.y * self.y)
+
+
+class Softmax(ActivationLayer):
+    """Row-wise softmax over the last axis."""
+
+    type = "softmax"
+
+    def function(self, x):
+        shifted = x - x.max(axis=-1, keepdims=True)  # exp never overflows
+        exps = np.exp(shifted)
+        return exps / exps.sum(axis=-1, keepdims=True)
+
+    def gradient(self, grad):
+        # Jacobian J = diag(y) - y y^T, so J^T g = y * (g - <g, y>)
+        y = self.y
+        return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+
+
+_ACTIVATION_CLASSES = {
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "softmax": Softmax,
+}
+
+
+def Activation(name, **options):
+    """Activation("tanh") -> Tanh(); the Keras spelling of the activation layers."""
+    return _ACTIVATION_CLASSES[_activation_name(name)](**options)
+
+
+# --------------------------------------------------------------------------- weighted layers
+
+
+class Dense(Layer):
+    """Fully connected: Y = X W + b, X (N, in), W (in, units), b (units,).
+
+    Dense(units) infers `in` from the previous layer; Dense(in, units) states it.
+    An optional `activation` is applied after the affine map.
+    """
+
+    type = "dense"
+
+    def __init__(self, *sizes, units=None, activation=None, input_size=None):
+        super().__init__()
+        if len(sizes) == 1 and units is None:
+            units = sizes[0]
+        elif len(sizes) == 2 and units is None and input_size is None:
+            input_size, units = sizes
+        elif sizes:
+            raise SpecError("Dense takes Dense(units) or Dense(input_size, units)")
+        if units is None:
+            raise SpecError("option 'units' is missing")
+        self.units = _positive_int(units, "units")
+        self.input_size = None if input_size is None else _positive_int(input_size, "input_size")
+        self.activation = _activation_name(activation)
+        self.activation_layer = Activation(activation) if activation else None
+
+    def options(self):
+        return {"units": self.units, "activation": self.activation}
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 1:
+            raise SpecError(
+                "expects a flat input but gets shape %s; add a flatten layer before it"
+                % (tuple(input_shape),)
+            )
+        if self.input_size is not None and input_shape[0] != self.input_size:
+            raise SpecError(
+                "was declared with %d inputs but gets %d" % (self.input_size, input_shape[0])
+            )
+        return (self.units,)
+
+    def count_parameters(self, input_shape):
+        return input_shape[0] * self.units + self.units
+
+    def build(self, input_shape, rng, dtype):
+        super().build(input_shape, rng, dtype)
+        fan_in = input_shape[0]
+        if self.activation in ("relu", "leaky_relu"):
+            weights = _he_uniform(rng, (fan_in, self.units), fan_in, dtype)
+        else:
+            weights = _glorot_uniform(rng, (fan_in, self.units), fan_in, self.units, dtype)
+        self.params = [weights, np.zeros(self.units, dtype=dtype)]
+        self.grads = [np.zeros_like(p) for p in self.params]
+
+    def forward(self, x, training=False, activate=True):
+        self.x = x
+        weights, bias = self.params
+        y = x @ weights
+        y += bias
+        # activate=False gives the pre-activation scores: a fused loss applies the activation
+        self.activated = activate and self.activation_layer is not None
+        if self.activated:
+            y = self.activation_layer.forward(y, training)
+        return y
+
+    def backward(self, grad, need_input_grad=True):
+        if self.activated:
+            grad = self.activation_layer.backward(grad)
+        # dE/dW = X^T dE/dY (summed over the batch), dE/db = sum_n dE/dY, dE/dX = dE/dY W^T
+        np.matmul(self.x.T, grad, out=self.grads[0])
+        np.sum(grad, axis=0, out=self.grads[1])
+        return grad @ self.params[0].T if need_input_grad else None
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation, as in every DL library) over channels-last images.
+
+    X (N, H, W, C) -> Y (N, OH, OW, filters), kernel K (kh, kw, C, filters), bias (filters,):
+    Y[n, i, j, f] = b[f] + sum_{a, b, c} X[n, i*s + a, j*s + b, c] K[a, b, c, f].
+    Computed as one matrix product over im2col patches: (N*OH*OW, kh*kw*C) @ (kh*kw*C, filters).
+    """
+
+    type = "conv2d"
+
+    def __init__(self, filters, kernel_size=3, stride=1, padding="valid", activation=None):
+        super().__init__()
+        self.filters = _positive_int(filters, "filters")
+        self.kernel_size = _pair(kernel_size, "kernel_size")
+        self.stride = _positive_int(stride, "stride")
+        if padding not in ("valid", "same"):
+            raise SpecError("option 'padding' must be 'valid' or 'same', got %r" % (padding,))
+        self.padding = padding
+        self.activation = _activation_name(activation)
+        self.activation_layer = Activation(activation) if activation else None
+
+    def options(self):
+        kh, kw = self.kernel_size
+        return {
+            "filters": self.filters,
+            "kernel_size": kh if kh == kw else [kh, kw],
+            "stride": self.stride,
+            "padding": self.padding,
+            "activation": self.activation,
+        }
+
+    def _padding(self, height, width):
+        """(top, bottom, left, right) zero padding and the output size."""
+        (kh, kw), s = self.kernel_size, self.stride
+        if self.padding == "valid":
+            return (0, 0, 0, 0), ((height - kh) // s + 1, (width - kw) // s + 1)
+        out_h, out_w = -(-height // s), -(-width // s)  # ceil(H / s)
+        pad_h = max((out_h - 1) * s + kh - height, 0)
+        pad_w = max((out_w - 1) * s + kw - width, 0)
+        return (pad_h // 2, pad_h - pad_h // 2, pad_w // 2, pad_w - pad_w // 2), (out_h, out_w)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise SpecError(
+                "expects images (height, width, channels) but gets shape %s"
+                % (tuple(input_shape),)
+            )
+        height, width, _ = input_shape
+        kh, kw = self.kernel_size
+        if self.padding == "valid" and (kh > height or kw > width):
+            raise SpecError(
+                "kernel %dx%d is larger than its input %dx%d" % (kh, kw, height, width)
+            )
+        _, (out_h, out_w) = self._padding(height, width)
+        return (out_h, out_w, self.filters)
+
+    def count_parameters(self, input_shape):
+        kh, kw = self.kernel_size
+        return kh * kw * input_shape[2] * self.filters + self.filters
+
+    def build(self, input_shape, rng, dtype):
+        super().build(input_shape, rng, dtype)
+        kh, kw = self.kernel_size
+        channels = input_shape[2]
+        shape = (kh, kw, channels, self.filters)
+        fan_in, fan_out = kh * kw * channels, kh * kw * self.filters
+        if self.activation in ("relu", "leaky_relu"):
+            kernel = _he_uniform(rng, shape, fan_in, dtype)
+        else:
+            kernel = _glorot_uniform(rng, shape, fan_in, fan_out, dtype)
+        self.params = [kernel, np.zeros(self.filters, dtype=dtype)]
+        self.grads = [np.zeros_like(p) for p in self.params]
+
+    def _pad(self, x):
+        (top, bottom, left, right), _ = self._padding(x.shape[1], x.shape[2])
+        if top or bottom or left or right:
+            x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        return np.ascontiguousarray(x)
+
+    def forward(self, x, training=False, activate=True):
+        kernel, bias = self.params
+        (kh, kw), s = self.kernel_size, self.stride
+        padded = self._pad(x)
+        n, height, width, channels = padded.shape
+        out_h, out_w = (height - kh) // s + 1, (width - kw) // s + 1
+        sn, sh, sw, sc = padded.strides
+        # patches[n, i, j, a, b, c] = X[n, i*s + a, j*s + b, c]: a view, no copy yet
+        patches = as_strided(
+            padded,
+            shape=(n, out_h, out_w, kh, kw, channels),
+            strides=(sn, sh * s, sw * s, sh, sw, sc),
+            writeable=False,
+        )
+        self.columns = patches.reshape(n * out_h * out_w, kh * kw * channels)
+        self.padded_shape = padded.shape
+        y = self.columns @ kernel.reshape(-1, self.filters)
+        y += bias
+        y = y.reshape(n, out_h, out_w, self.filters)
+        self.activated = activate and self.activation_layer is not None
+        if self.activated:
+            y = self.activation_layer.forward(y, training)
+        return y
+
+    def backward(self, grad, need_input_grad=True):
+        if self.activated:
+            grad = self.activation_layer.backward(grad)
+        kernel = self.params[0]
+        n, out_h, out_w, _ = grad.shape
+        flat = grad.reshape(-1, self.filters)
+        # dE/dK = columns^T dE/dY, dE/db = sum over batch and positions
+        np.matmul(self.columns.T, flat, out=self.grads[0].reshape(-1, self.filters))
+        np.sum(flat, axis=0, out=self.grads[1])
+        if not need_input_grad:
+            return None
+        (kh, kw), s = self.kernel_size, self.stride
+        # dE/dcolumns, then col2im: each kernel offset (a, b) adds its slice back in place
+        columns_grad = (flat @ kernel.reshape(-1, self.filters).T).reshape(
+            n, out_h, out_w, kh, kw, -1
+        )
+        padded_grad = np.zeros(self.padded_shape, dtype=grad.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                padded_grad[:, a : a + s * out_h : s, b : b + s * out_w : s, :] += columns_grad[
+                    :, :, :, a, b, :
+                ]
+        (top, _, left, _), _ = self._padding(*self.input_shape[:2])
+        height, width = self.input_shape[:2]
+        return padded_grad[:, top : top + height, left : left + width, :]
+
+
+class MaxPool2D(Layer):
+    """Max over non-overlapping pool x pool windows: (N, H, W, C) -> (N, H//p, W//p, C).
+
+    Rows and columns that do not fill a whole window are dropped (as 'valid' pooling does).
+    The gradient flows only to the first maximum of each window.
+    """
+
+    type = "maxpool2d"
+
+    def __init__(self, pool_size=2):
+        super().__init__()
+        self.pool_size = _positive_int(pool_size, "pool_size")
+
+    def options(self):
+        return {"pool_size": self.pool_size}
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise SpecError(
+                "expects images (height, width, channels) but gets shape %s"
+                % (tuple(input_shape),)
+            )
+        height, width, channels = input_shape
+        p = self.pool_size
+        if p > height or p > width:
+            raise SpecError("pool %dx%d is larger than its input %dx%d" % (p, p, height, width))
+        return (height // p, width // p, channels)
+
+    def _windows(self, x):
+        """(N, H, W, C) -> (N, OH, OW, C, p*p): each window's values on the last axis."""
+        p = self.pool_size
+        n, height, width, channels = x.shape
+        out_h, out_w = height // p, width // p
+        cropped = x[:, : out_h * p, : out_w * p, :].reshape(n, out_h, p, out_w, p, channels)
+        return cropped.transpose(0, 1, 3, 5, 2, 4).reshape(n, out_h, out_w, channels, p * p)
+
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        windows = self._windows(x)
+        self.argmax = windows.argmax(axis=-1)[..., None]
+        return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+
+    def backward(self, grad, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        p = self.pool_size
+        n, out_h, out_w, channels = grad.shape
+        windows_grad = np.zeros((n, out_h, out_w, channels, p * p), dtype=grad.dtype)
+        np.put_along_axis(windows_grad, self.argmax, grad[..., None], axis=-1)
+        tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p).transpose(0, 1, 4, 2, 5, 3)
+        x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
+        x_grad[:, : out_h * p, : out_w * p, :] = tiles.reshape(n, out_h * p, out_w * p, channels)
+        return x_grad
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1*d2*...)."""
+
+    type = "flatten"
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+    def forward(self, x, training=False):
+        self.x_shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, grad, need_input_grad=True):
+        return grad.reshape(self.x_shape) if need_input_grad else None
+
+
+class Dropout(Layer):
+    """Inverted dropout: while training, zero each value with probability `rate` and scale the
+    survivors by 1 / (1 - rate), so that nothing changes at prediction time."""
+
+    type = "dropout"
+
+    def __init__(self, rate=0.5):
+        super().__init__()
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate < 1:
+            raise SpecError("option 'rate' must be a number in [0, 1), got %r" % (rate,))
+        self.rate = float(rate)
+        self.rng = np.random.default_rng(0)  # the network reseeds it for each run
+        self.mask = None
+
+    def options(self):
+        return {"rate": self.rate}
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0:
+            self.mask = None
+            return x
+        keep = 1.0 - self.rate
+        self.mask = (self.rng.random(x.shape) < keep).astype(x.dtype) / x.dtype.type(keep)
+        return x * self.mask
+
+    def backward(self, grad, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        return grad if self.mask is None else grad * self.mask
+
+
+LAYER_CLASSES = {
+    cls.type: cls
+    for cls in (Dense, Conv2D, MaxPool2D, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
+}
