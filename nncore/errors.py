@@ -16,12 +16,12 @@ class SpecError(ValueError):
         if index is None:
             prefix = "spec"
         else:
-            prefix = "layers[%d]" % index + (" (%s)" % layer_type if layer_type else "")
+            prefix = "layer %d" % index + (" (%s)" % layer_type if layer_type else "")
         super().__init__("%s: %s" % (prefix, message))
 
 
 class ModelFileError(ValueError):
-    """A model file that is not a readable nncore model (truncated, foreign, pickled, mismatched)."""
+    """A model file nncore cannot read: truncated, foreign, pickled or mismatched."""
 
 
 class TrainingDiverged(RuntimeError):

@@ -34,13 +34,20 @@ def to_bytes(network):
 
 def _read_arrays(file):
     try:
-        with np.load(file, allow_pickle=False) as archive:
+        loaded = np.load(file, allow_pickle=False)
+        if not hasattr(loaded, "files"):  # a single .npy array, not an .npz archive
+            raise ModelFileError("not an nncore model file: it holds one bare array")
+        with loaded as archive:
             return {key: archive[key] for key in archive.files}
+    except ModelFileError:
+        raise
     except ValueError as error:
-        if "pickle" in str(error):
+        if "Object arrays" in str(error):
             raise ModelFileError(
                 "the file holds pickled Python objects, which nncore never loads"
             ) from None
+        if "pickle" in str(error):  # neither .npz nor .npy: NumPy took it for a pickle
+            raise ModelFileError("not an nncore model file: it is not an .npz archive") from None
         raise ModelFileError("not an nncore model file (%s)" % error) from None
     except (zipfile.BadZipFile, EOFError, OSError, KeyError) as error:
         raise ModelFileError(

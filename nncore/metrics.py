@@ -13,7 +13,9 @@ def _labels(values):
 def accuracy(labels, predictions):
     labels, predictions = _labels(labels), _labels(predictions)
     if labels.shape != predictions.shape:
-        raise ValueError("labels %s and predictions %s differ in shape" % (labels.shape, predictions.shape))
+        raise ValueError(
+            "labels %s and predictions %s differ in shape" % (labels.shape, predictions.shape)
+        )
     return float((labels == predictions).mean()) if labels.size else 0.0
 
 

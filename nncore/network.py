@@ -46,8 +46,10 @@ class Network:
     """A feed-forward stack. Layers are built (weights created) once the input shape is known:
     from `input_shape=`, from a spec, or from the first batch given to fit/predict."""
 
-    def __init__(self, layers=None, dtype="float32", input_shape=None, seed=0):
+    def __init__(self, layers=None, dtype="float32", input_shape=None, seed=0,
+                 max_parameters=spec_module.MAX_PARAMETERS):
         self.dtype = np.dtype(dtype)
+        self.max_parameters = max_parameters
         if self.dtype not in (np.float32, np.float64):
             raise ValueError("dtype must be float32 or float64, got %s" % dtype)
         self.seed = seed
@@ -83,7 +85,8 @@ class Network:
 
     def _build(self):
         shape = self.input_shape
-        spec_module.infer_shapes(self.layers, shape)  # raises SpecError naming the layer
+        # raises SpecError naming the layer, before any weight is allocated
+        spec_module.infer_shapes(self.layers, shape, self.max_parameters)
         for layer in self.layers:
             if not layer.built:
                 layer.build(shape, self.rng, self.dtype)
@@ -110,7 +113,8 @@ class Network:
     @classmethod
     def from_spec(cls, spec, dtype="float32", seed=0, max_parameters=spec_module.MAX_PARAMETERS):
         input_shape, layers = spec_module.parse(spec, max_parameters)
-        return cls(layers, dtype=dtype, input_shape=input_shape, seed=seed)
+        return cls(layers, dtype=dtype, input_shape=input_shape, seed=seed,
+                   max_parameters=max_parameters)
 
     def to_spec(self):
         self._require_built()
@@ -215,7 +219,9 @@ class Network:
         if y.shape == (samples,) and output == (1,):
             y = y.reshape(samples, 1)
         if y.shape[1:] != output:
-            hint = " (or integer labels of shape (samples,))" if self.loss.name == "cross_entropy" else ""
+            hint = ""
+            if self.loss.name == "cross_entropy":
+                hint = " (or integer labels of shape (samples,))"
             raise ValueError(
                 "y should have shape (samples, %s)%s but has shape %s"
                 % (", ".join(str(d) for d in output), hint, y.shape)
@@ -378,15 +384,18 @@ class Network:
                 else:
                     chosen = order[batch * batch_size : (batch + 1) * batch_size]
                     xb, yb = x[chosen], y[chosen]
-                outputs = self._forward(xb, training=True, for_loss=True)
-                loss, grad = self.loss(outputs, yb)
+                # overflow is how a diverging run shows itself: reported below, not warned
+                with np.errstate(over="ignore", invalid="ignore"):
+                    outputs = self._forward(xb, training=True, for_loss=True)
+                    loss, grad = self.loss(outputs, yb)
                 if not np.isfinite(loss):
                     yield diverged(epoch, batch + 1, loss)
                     return
                 for p, saved in zip(params, last_finite):
                     np.copyto(saved, p)  # these weights gave a finite loss
-                self._backward(grad)
-                self.optimizer.step(params, grads)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    self._backward(grad)
+                    self.optimizer.step(params, grads)
                 total_loss += loss * len(xb)
                 right = self._correct(outputs, yb)
                 correct = None if right is None or correct is None else correct + right

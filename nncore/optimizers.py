@@ -163,7 +163,10 @@ class Adam(Optimizer):
 
 
 class Adamax(Optimizer):
-    """Adam with the infinity norm: u <- max(beta_2 u, |g|);  w <- w - lr / (1 - beta_1^t) m / (u + eps)."""
+    """Adam with the infinity norm.
+
+    u <- max(beta_2 u, |g|);  w <- w - lr / (1 - beta_1^t) m / (u + eps).
+    """
 
     name = "adamax"
 

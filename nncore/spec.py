@@ -72,7 +72,7 @@ def layer_from_dict(entry, index):
     if not isinstance(entry, dict):
         raise SpecError("must be an object with a 'type', got %r" % (entry,), index)
     layer_type = entry.get("type")
-    if layer_type not in LAYER_CLASSES:
+    if not isinstance(layer_type, str) or layer_type not in LAYER_CLASSES:
         raise SpecError(
             "unknown layer type %r; choose one of %s" % (layer_type, ", ".join(LAYER_OPTIONS)),
             index,
@@ -121,8 +121,10 @@ def infer_shapes(layers, input_shape, max_parameters=MAX_PARAMETERS):
     shapes, total, shape = [], 0, input_shape
     for index, layer in enumerate(layers):
         try:
+            # the output shape first: it checks the input's rank, which the count relies on
+            output_shape = layer.compute_output_shape(shape)
             count = layer.count_parameters(shape)
-            shape = layer.compute_output_shape(shape)
+            shape = output_shape
         except SpecError as error:
             raise SpecError(error.message, index, layer.type) from None
         if min(shape) < 1:
