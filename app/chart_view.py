@@ -1,0 +1,41 @@
+"""Show an app.charts chart in Streamlit, fast, however many rows it has.
+
+Altair validates every row of inline data against the Vega-Lite JSON schema, which takes
+seconds for a few thousand loss points. The charts' specs do not depend on the rows, so we
+take each chart's spec once (`export_specs`, the very spec the web site uses) and hand the
+rows to Streamlit as the named datasets; Streamlit ships them as Arrow tables.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+
+import pandas as pd
+
+from app import charts
+
+
+@functools.lru_cache(maxsize=None)
+def _specs():
+    return charts.export_specs()
+
+
+def warm_up() -> None:
+    _specs()
+
+
+def spec(name: str, **sources) -> dict:
+    """The Vega-Lite spec of chart `name` with `sources` ({source name: rows}) as its data."""
+    result = copy.deepcopy(_specs()[name])
+    expected = charts.DATA_SOURCES[name]
+    if sorted(sources) != sorted(expected):
+        raise ValueError(f"chart {name!r} takes data sources {expected}, got {sorted(sources)}")
+    result["datasets"] = {source: pd.DataFrame(rows) for source, rows in sources.items()}
+    return result
+
+
+def show(container, name: str, **sources) -> None:
+    """Draw chart `name` into a Streamlit container or placeholder."""
+    # "content": the chart keeps the size in its spec, exactly as on the static site
+    container.vega_lite_chart(spec(name, **sources), width="content")

@@ -1,0 +1,103 @@
+"""Draw tab: draw a digit, see the 28x28 image the network reads, and its answer.
+
+The tab is a Streamlit fragment: a stroke on the canvas reruns only this function, not the
+whole app, which keeps the time from pen-up to answer short.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from app import chart_view, resources
+from app.fitting import DataMismatch, check_fits, shape_inputs
+from app.images import enlarge
+from nncore.preprocess import canvas_to_mnist
+
+CANVAS_SIZE = 280
+STROKE_WIDTH = 20
+TRAINED = "trained"
+CHOICE_LABELS = {**resources.PRETRAINED_LABELS, TRAINED: "Your model"}
+
+
+def softmax(outputs: np.ndarray) -> np.ndarray:
+    """Logits (N, 10) -> probabilities; shifted by the row maximum so exp never overflows."""
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def probabilities(network, digit: np.ndarray) -> np.ndarray:
+    """(28, 28) image -> the ten class probabilities from the network."""
+    outputs = network.predict(shape_inputs(digit[None], network.input_shape)).astype(np.float64)
+    if network.layers[-1].type != "softmax":
+        outputs = softmax(outputs)
+    return outputs[0]
+
+
+def _clear() -> None:
+    # a new key gives a fresh, empty canvas component
+    st.session_state.canvas_generation += 1
+
+
+def _choose_model():
+    """The model that answers, or (None, reason) when the chosen one cannot."""
+    choices = list(CHOICE_LABELS)
+    st.radio("Model", choices, format_func=CHOICE_LABELS.get, key="draw_model",
+             horizontal=True, help="A pretrained model works right away; 'Your model' is the "
+                                   "one trained in the Train tab or uploaded in the Model tab.")
+    choice = st.session_state.draw_model
+    if choice == TRAINED:
+        network = st.session_state.network
+        if network is None:
+            return None, ("There is no model of yours yet: train one on MNIST in the Train tab "
+                          "or upload one in the Model tab, or pick a pretrained model.")
+        try:
+            check_fits(network.input_shape, network.output_shape, "mnist")
+        except DataMismatch as mismatch:
+            return None, f"Your model cannot read digits. {mismatch}"
+        return network, None
+    try:
+        return resources.pretrained_model(choice), None
+    except Exception as error:  # a missing or damaged shipped file: say so, never a traceback
+        return None, f"The {CHOICE_LABELS[choice]} could not be loaded: {error}"
+
+
+@st.fragment
+def render() -> None:
+    st.subheader("Draw a digit")
+    st.session_state.setdefault("draw_model", "mnist-mlp")
+    network, problem = _choose_model()
+    left, right = st.columns([1, 1.3])
+    with left:
+        # room above the canvas for its floating toolbar (undo, redo, delete)
+        st.caption("Draw with the mouse or a finger; the toolbar above the box has undo.")
+        st.space("small")
+        result = st_canvas(
+            stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
+            return_image_data=True, key=f"canvas-{st.session_state.canvas_generation}",
+        )
+        st.button("Clear", on_click=_clear, key="clear_canvas")
+    with right:
+        if problem is not None:
+            st.warning(problem)
+            return
+        image = result.image_data
+        try:
+            digit = None if image is None else canvas_to_mnist(image)
+        except ValueError:
+            digit = None
+        if digit is None:
+            st.info("Draw a digit from 0 to 9 in the black box: the network reads it as soon "
+                    "as you lift the pen.", icon=":material/draw:")
+            return
+        chances = probabilities(network, digit)
+        guess = int(chances.argmax())
+        picture, answer = st.columns([1, 2])
+        picture.image(enlarge(digit, 4), caption="What the network sees (28×28)", clamp=True)
+        answer.markdown(f"### It reads **{guess}**")
+        answer.markdown(f"with {chances[guess]:.0%} confidence")
+        rows = [{"digit": index, "probability": float(value)}
+                for index, value in enumerate(chances)]
+        chart_view.show(st, "probabilities", probabilities=rows)
