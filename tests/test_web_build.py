@@ -1,0 +1,194 @@
+"""Fast checks of the static web build (no browser): what `python -m web.build` writes.
+
+The browser behaviour is tested in tests/e2e/test_web.py; here: the files are there, every
+URL is relative, the chart specs and presets are the ones nncore and app.charts define,
+the nncore zip imports on its own, and the worker's Python glue (web/src/bridge.py) serves
+its commands under CPython too.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import nncore
+from web import build as web_build
+
+ROOT = Path(__file__).resolve().parents[1]
+PYODIDE = ROOT / "web" / "node_modules" / "@pyodide" / "pyodide" / "dist"
+# The string argument of import ... from, import(), fetch(), new Worker() and new URL().
+URL_PATTERN = r'(?:import[^"]*from\s*|import\(\s*|fetch\(\s*|Worker\(\s*|new URL\(\s*)"([^"]+)"'
+CHART_SOURCES = {
+    "loss": {"loss"}, "accuracy": {"accuracy"}, "boundary": {"grid", "points"},
+    "probabilities": {"probabilities"}, "confusion": {"confusion"},
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A site with the default (CDN) Pyodide: nothing copied but our own files."""
+    out = tmp_path_factory.mktemp("site") / "out"
+    web_build.build(out)
+    return out
+
+
+def test_site_has_every_file(site):
+    for name in ("index.html", "config.json", "charts.json", "nncore.zip", "src/main.js",
+                 "src/worker.js", "src/bridge.py", "src/style.css", "vendor/vega.min.js",
+                 "vendor/vega-lite.min.js", "vendor/vega-embed.min.js"):
+        assert (site / name).is_file(), name
+    assert not (site / "pyodide").exists()
+    assert not list(site.rglob("__pycache__"))
+
+
+def test_default_pyodide_is_a_pinned_cdn_release(site):
+    url = json.loads((site / "config.json").read_text())["pyodide"]
+    assert re.fullmatch(r"https://cdn\.jsdelivr\.net/pyodide/v0\.(2[6-9]|[3-9]\d)\.\d+/full/", url)
+
+
+def test_every_url_in_the_page_is_relative(site):
+    html = (site / "index.html").read_text()
+    for url in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert not re.match(r"^([a-z]+:|/)", url), url
+    for script in (site / "src").glob("*.js"):
+        text = script.read_text()
+        for url in re.findall(URL_PATTERN, text):
+            assert not re.match(r"^([a-z]+:|/)", url), (script.name, url)
+        assert "http://" not in text and "https://" not in text, script.name
+
+
+def test_chart_specs_come_from_app_charts(site):
+    from app.charts import export_specs
+
+    specs = json.loads((site / "charts.json").read_text())
+    assert specs == json.loads(json.dumps(export_specs()))
+    for name, sources in CHART_SOURCES.items():
+        text = json.dumps(specs[name])
+        found = set(re.findall(r'"data": \{"name": "([a-z]+)"\}', text))
+        assert found == sources, name
+        assert "datasets" not in specs[name]  # the page streams the rows itself
+
+
+def test_config_carries_presets_and_options(site):
+    config = json.loads((site / "config.json").read_text())
+    assert config["presets"] == json.loads(json.dumps(nncore.spec.PRESETS))
+    assert config["layer_options"] == json.loads(json.dumps(nncore.spec.LAYER_OPTIONS))
+    assert config["losses"] == list(nncore.LOSSES)
+    assert set(config["optimizers"]) == set(nncore.optimizers.OPTIONS)
+
+
+def test_nncore_zip_imports_on_its_own(site, tmp_path):
+    with zipfile.ZipFile(site / "nncore.zip") as archive:
+        names = archive.namelist()
+        assert all(name.startswith("nncore/") for name in names)
+        assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
+        assert "nncore/data/mnist.npz" in names
+        archive.extractall(tmp_path)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import nncore, nncore.datasets; "
+            "assert nncore.__file__.startswith(sys.argv[1]), nncore.__file__; "
+            "print(nncore.datasets.load_mnist()[0].shape)")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                            text=True, cwd=str(tmp_path), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(10000, 28, 28)"
+
+
+def test_local_pyodide_copies_the_runtime_and_numpy_only(tmp_path):
+    if not (PYODIDE / "pyodide.js").is_file():
+        pytest.fail("web/node_modules is missing: run `npm ci --prefix web`", pytrace=False)
+    out = tmp_path / "site"
+    web_build.build(out, str(PYODIDE))
+    copied = {path.name for path in (out / "pyodide").iterdir()}
+    assert {"pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "numpy.js", "numpy.data"} <= copied
+    assert "scipy.data" not in copied and "matplotlib.data" not in copied
+    assert json.loads((out / "config.json").read_text())["pyodide"] == "pyodide/"
+
+
+def test_command_line_reports_success_and_failure(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "web.build", "--out", str(tmp_path / "a")],
+                        capture_output=True, text=True, cwd=str(ROOT), timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "web site written to" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "web.build", "--out", str(tmp_path / "b"),
+                          "--pyodide", str(tmp_path / "nowhere")],
+                         capture_output=True, text=True, cwd=str(ROOT), timeout=120)
+    assert bad.returncode == 1
+    assert "not a Pyodide distribution" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# ------------------------------------------------------------------ the worker's Python glue
+
+
+def test_bridge_is_python_38_syntax():
+    source = (ROOT / "web" / "src" / "bridge.py").read_text()
+    ast.parse(source, feature_version=(3, 8))
+
+
+@pytest.fixture(scope="module")
+def bridge(site, tmp_path_factory):
+    """web/src/bridge.py run the way the worker runs it, but in CPython."""
+    namespace = {"__name__": "bridge"}
+    exec(compile((site / "src" / "bridge.py").read_text(), "bridge.py", "exec"), namespace)
+    directory = tmp_path_factory.mktemp("bridge")
+    call(namespace, "setup", archive=str(site / "nncore.zip"), directory=str(directory / "lib"))
+    call(namespace, "load_data")
+    namespace["directory"] = directory
+    return namespace
+
+
+def call(namespace, command, **arguments):
+    return json.loads(namespace["dispatch"](command, json.dumps(arguments)))
+
+
+def test_bridge_validates_and_names_the_bad_layer(bridge):
+    good = call(bridge, "validate", spec=nncore.spec.PRESETS["xor"])["result"]
+    assert good["parameters"] == 13 and good["output_shape"] == [1]
+    spec = json.loads(json.dumps(nncore.spec.PRESETS["xor"]))
+    spec["layers"][2]["units"] = 0
+    error = call(bridge, "validate", spec=spec)["error"]
+    assert error["index"] == 2 and "units" in error["message"]
+    assert "Traceback" not in error["message"]
+
+
+def test_bridge_trains_xor_in_chunks_and_refuses_mismatched_data(bridge):
+    settings = {"dataset": "xor", "loss": "mse", "optimizer": "adam", "options": {}, "lr": 0.05,
+                "batch_size": 4, "epochs": 50, "seed": 0}
+    started = call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=settings)
+    assert started["result"]["samples"] == 4
+    epochs, chunk = [], {"done": False}
+    while not chunk["done"]:
+        chunk = call(bridge, "train_step", seconds=0.01)["result"]
+        epochs.extend(chunk["epochs"])
+    assert [epoch["epoch"] for epoch in epochs] == list(range(1, 51))
+    assert "boundary" in chunk and len(chunk["boundary"]["output"]) == 31 * 31
+    assert call(bridge, "train_finish")["result"]["epochs_done"] == 50
+
+    wrong = dict(settings, dataset="mnist")
+    error = call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=wrong)["error"]
+    assert "784" in error["message"]
+
+
+def test_bridge_rejects_a_corrupt_model_file_with_a_message(bridge):
+    path = bridge["directory"] / "corrupt.npz"
+    path.write_bytes(b"not a model at all")
+    error = call(bridge, "import_model", path=str(path), name="corrupt.npz")["error"]
+    assert error["message"] and "Traceback" not in error["message"]
+
+
+def test_bridge_says_when_mnist_is_missing(bridge, monkeypatch):
+    datasets = bridge["nncore"].datasets
+    monkeypatch.setattr(datasets, "MNIST_PATH", str(bridge["directory"] / "missing.npz"))
+    answer = call(bridge, "load_data")["result"]
+    assert answer["mnist"] is None and "MNIST is unavailable" in answer["mnist_error"]
+    settings = {"dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
+                "batch_size": 32, "epochs": 1, "seed": 0, "size": 100}
+    error = call(bridge, "train_start", spec=nncore.spec.PRESETS["mnist-mlp"], settings=settings)
+    assert "MNIST is unavailable" in error["error"]["message"]
+    monkeypatch.undo()
+    assert call(bridge, "load_data")["result"]["mnist"] == {"train": 10000, "test": 10000}

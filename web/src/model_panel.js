@@ -1,0 +1,65 @@
+/* Model file: export the current model as nncore's .npz, import one (from this page, the
+ * Streamlit app or Python's nncore.io). */
+import { el, formatNumber, formatShape, show } from "./dom.js";
+
+export function setupModelPanel(app) {
+  const exportButton = document.getElementById("export");
+  const importInput = document.getElementById("import");
+  const message = document.getElementById("model-message");
+  const errorBox = document.getElementById("model-error");
+  const summary = document.getElementById("model-summary");
+
+  exportButton.addEventListener("click", async () => {
+    show(errorBox, "");
+    try {
+      const result = await app.worker.request("export");
+      const blob = new Blob([result.bytes], { type: "application/octet-stream" });
+      const link = el("a", { href: URL.createObjectURL(blob), download: "nncore-model.npz" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+      message.textContent = `Exported nncore-model.npz (${formatNumber(result.size)} bytes).`;
+    } catch (error) {
+      show(errorBox, error.message);
+    }
+  });
+
+  importInput.addEventListener("change", async () => {
+    const file = importInput.files[0];
+    if (!file) return;
+    show(errorBox, "");
+    message.textContent = `Reading ${file.name}…`;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const result = await app.worker.request("import", { bytes, name: file.name }, null, [bytes.buffer]);
+      message.textContent = `Imported ${file.name}: its layer stack is now in Build, and Draw can use it.`;
+      app.setSpec(result.spec, null);
+      app.modelChanged({ origin: `imported from ${file.name}`, summary: result.summary }, true);
+    } catch (error) {
+      message.textContent = "";
+      show(errorBox, `${file.name} is not a usable nncore model: ${error.message}`);
+    } finally {
+      importInput.value = "";
+    }
+  });
+
+  return {
+    showModel(model) {
+      exportButton.disabled = !model;
+      if (!model) {
+        summary.replaceChildren(el("p", { class: "muted" }, "No model yet: train one, or import a file."));
+        return;
+      }
+      const rows = model.summary.rows.map((row) =>
+        el("tr", {}, el("td", {}, row.layer), el("td", {}, formatShape(row.output_shape)),
+          el("td", { class: "number" }, formatNumber(row.parameters))));
+      summary.replaceChildren(
+        el("p", {}, el("strong", {}, "Current model: "), model.origin,
+          ` · input ${formatShape(model.summary.input_shape)} · ${formatNumber(model.summary.parameters)} parameters`),
+        el("table", { class: "summary-table" },
+          el("thead", {}, el("tr", {}, el("th", {}, "layer"), el("th", {}, "output shape"), el("th", { class: "number" }, "parameters"))),
+          el("tbody", {}, ...rows)));
+    },
+  };
+}
