@@ -184,6 +184,8 @@ def site_config(pyodide_url: str) -> dict:
         "pyodide": pyodide_url,
         "nncore_version": getattr(nncore, "__version__", "unknown"),
         "presets": spec.PRESETS,
+        "training": spec.TRAINING,
+        "training_defaults": spec.TRAINING_DEFAULTS,
         "layer_options": spec.LAYER_OPTIONS,
         "losses": list(nncore.LOSSES),
         "optimizers": optimizers.OPTIONS,

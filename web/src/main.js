@@ -11,13 +11,6 @@ import { readHash } from "./hash.js";
 import { setupModelPanel } from "./model_panel.js";
 import { setupTrainPanel } from "./train_panel.js";
 
-// Training settings per preset: the same as the Streamlit app's (app/state.py).
-const PRESET_TRAINING = {
-  xor: { dataset: "xor", loss: "mse", optimizer: "adam", lr: 0.05, batch_size: 4, epochs: 300 },
-  "mnist-mlp": { dataset: "mnist", loss: "cross_entropy", optimizer: "adam", lr: 0.001, batch_size: 32, epochs: 5 },
-  "mnist-cnn": { dataset: "mnist", loss: "cross_entropy", optimizer: "adam", lr: 0.001, batch_size: 32, epochs: 3 },
-};
-const TRAINING_DEFAULTS = { size: 2000, seed: 0 };
 const DEFAULT_PRESET = "xor";
 
 async function start() {
@@ -25,6 +18,11 @@ async function start() {
     fetch("config.json").then((response) => response.json()),
     loadChartSpecs(),
   ]);
+  // Training settings per preset: nncore.spec.TRAINING and TRAINING_DEFAULTS, exported into
+  // config.json by the build, so the page and the Streamlit app start from the same settings.
+  const defaults = config.training_defaults;
+  const trainingFor = (name) =>
+    Object.assign({ size: defaults.train_size, seed: defaults.seed }, config.training[name]);
   const app = {
     config,
     spec: null,
@@ -35,7 +33,7 @@ async function start() {
     model: null,
     history: null,
     lastPrediction: null,
-    validationSplit: 0.1,
+    validationSplit: defaults.validation_split,
     load: {},
     charts: {
       loss: new Chart("#chart-loss", specs.loss),
@@ -69,7 +67,7 @@ async function start() {
   };
   app.loadPreset = (name) => {
     app.setSpec(config.presets[name], name);
-    train.applySettings(Object.assign({}, TRAINING_DEFAULTS, PRESET_TRAINING[name]));
+    train.applySettings(trainingFor(name));
   };
   app.updateControls = () => {
     train.setEnabled(app.ready && app.specValid, app.training);
@@ -90,7 +88,7 @@ async function start() {
   if (fromHash.notice) app.notify(fromHash.notice);
   if (fromHash.spec) {
     app.setSpec(fromHash.spec, null);
-    train.applySettings(Object.assign({}, TRAINING_DEFAULTS, guessTraining(fromHash.spec)));
+    train.applySettings(trainingFor(presetFor(fromHash.spec)));
   } else {
     app.loadPreset(DEFAULT_PRESET);
   }
@@ -119,10 +117,10 @@ async function start() {
   }
 }
 
-/* A stack from a link has no preset: train it on the data its input shape fits. */
-function guessTraining(spec) {
+/* A stack from a link has no preset: train it like the preset whose data its input fits. */
+function presetFor(spec) {
   const size = spec.input_shape.reduce((product, side) => product * side, 1);
-  return size === 784 ? PRESET_TRAINING["mnist-mlp"] : PRESET_TRAINING.xor;
+  return size === 784 ? "mnist-mlp" : "xor";
 }
 
 function loadProgress(app, event) {
