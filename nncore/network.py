@@ -69,6 +69,9 @@ class Network:
     def add(self, layer):
         if not isinstance(layer, Layer):
             raise TypeError("add() takes a layer such as nncore.Dense(10), got %r" % (layer,))
+        if not self.layers and self.input_shape is None and getattr(layer, "input_size", None):
+            # Dense(784, 100) as the first layer states the network's input: (784,)
+            self.input_shape = (layer.input_size,)
         self.layers.append(layer)
         if self.input_shape is not None:
             try:

@@ -351,3 +351,9 @@ def test_keras_style_building_infers_the_input_shape():
     assert net.input_shape == (4,)
     assert net.evaluate(x, y)["accuracy"] > 0.9
     assert net.to_spec()["input_shape"] == [4]
+
+
+def test_a_first_dense_with_its_input_size_sets_the_input_shape():
+    net = nncore.Network([nncore.Dense(784, 100), nncore.Tanh(), nncore.Dense(10)])
+    assert net.input_shape == (784,)
+    assert "Total parameters: 79,510" in net.summary()
