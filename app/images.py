@@ -16,8 +16,12 @@ def signed_to_unit(weights: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * weights / largest
 
 
-def first_layer_images(network, limit: int = 32):
+def first_layer_images(network, limit: int = 32, initial=None):
     """What each first-layer unit looks for, as greyscale images (or None if not an image net).
+
+    `initial`: the layer's weights before training, if known. Then each image shows what
+    training changed (weights - initial): after a short run the raw weights are still mostly
+    their random start, and only the change shows the strokes a unit learned to look for.
 
     Dense after a 784 input: W is (784, units); column u reshaped to 28x28 is the pattern
     that excites unit u most. Conv2D: K is (kh, kw, channels, filters); filter f on channel 0
@@ -27,6 +31,8 @@ def first_layer_images(network, limit: int = 32):
         if not layer.params:
             continue
         weights = np.asarray(layer.params[0], dtype=np.float64)
+        if initial is not None and np.shape(initial) == weights.shape:
+            weights = weights - initial
         if weights.ndim == 2 and weights.shape[0] == 784:
             units = weights[:, :limit].T.reshape(-1, 28, 28)
             return [enlarge(signed_to_unit(unit), 2) for unit in units]

@@ -12,6 +12,7 @@ import itertools
 
 import streamlit as st
 
+from app import history
 from nncore import spec as spec_module
 
 # Training settings for each preset: what a person would try first. XOR uses the articles'
@@ -76,11 +77,6 @@ def set_model(network, origin: str) -> None:
     st.session_state.model_version += 1
 
 
-def clear_history() -> None:
-    st.session_state.history = {"batches": [], "epochs": []}
-    st.session_state.run = None
-
-
 def initialise() -> None:
     """Defaults for a new session; an existing session keeps its values."""
     state = st.session_state
@@ -95,7 +91,7 @@ def initialise() -> None:
     state.setdefault("evaluation", None)
     state.setdefault("model_version", 0)
     state.setdefault("run", None)
-    state.setdefault("history", {"batches": [], "epochs": []})
+    state.setdefault("history", history.new())
     state.setdefault("train_requested", False)
     state.setdefault("canvas_generation", 0)
     state.setdefault("upload_message", None)

@@ -70,8 +70,9 @@ def render() -> None:
     network, problem = _choose_model()
     left, right = st.columns([1, 1.3])
     with left:
-        # room above the canvas for its floating toolbar (undo, redo, delete)
-        st.caption("Draw with the mouse or a finger; the toolbar above the box has undo.")
+        # room above the canvas for its toolbar, which appears while the pointer is on the box
+        st.caption("Draw with the mouse or a finger. Point at the box to show its toolbar "
+                   "(undo, redo, delete).")
         st.space("small")
         result = st_canvas(
             stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import state
+from app import history, state
 from app.fitting import DataMismatch, check_fits, describe_shape
 from nncore import ModelFileError, io
 
@@ -33,7 +33,7 @@ def read_upload(name: str, data: bytes) -> None:
     state.set_model(network, "uploaded")
     state.load_spec(network.to_spec())
     st.session_state.run = None
-    st.session_state.history = {"batches": [], "epochs": [], "accuracy": []}
+    st.session_state.history = history.new()
     st.session_state.upload_message = ("success", f"Loaded {name}: it is now your model, and "
                                                   f"its stack is in the Build tab.")
 

@@ -77,11 +77,14 @@ def _mnist_results(evaluation) -> None:
         captions = [f"{y_test[index]} → {guess}"
                     for index, guess in zip(evaluation["wrong"], evaluation["predicted"])]
         st.image(images, caption=captions, width=56, clamp=True)
-    patterns = first_layer_images(st.session_state.network)
+    run = st.session_state.run
+    initial = run.get("initial_weights") if run else None
+    patterns = first_layer_images(st.session_state.network, initial=initial)
     if patterns:
         st.markdown("#### What the first layer looks for")
-        st.caption("Each image is one unit's (or filter's) weights: light = positive, "
-                   "dark = negative, grey = zero.")
+        what = ("what training changed in one unit's (or filter's) weights" if initial is not None
+                else "one unit's (or filter's) weights")
+        st.caption(f"Each image is {what}: light = positive, dark = negative, grey = zero.")
         st.image(patterns, width=56, clamp=True)
 
 

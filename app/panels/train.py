@@ -2,33 +2,42 @@
 
 `render()` draws the settings and empty placeholders. The training loop itself runs in
 `run_pending()`, called at the very end of the script, so the other tabs are already on the
-page while it trains. The loop iterates `Network.train_iter` and redraws the placeholders at
-most every REDRAW_SECONDS, so a 1,000-epoch XOR run costs a handful of chart updates.
+page while it trains. The loop iterates `Network.train_iter`, redraws the progress bar at
+most every PROGRESS_SECONDS and the charts every CHART_SECONDS (with thinned rows, see
+app.history), so even a 100,000-epoch XOR run costs the browser a few updates a second.
 
-Stopping: a click on Stop (or any other widget) makes Streamlit rerun the script, which
-interrupts the loop at its next redraw. The weights are whatever the last finished batch
-left, the history so far is in session_state, and the next run marks the run as stopped.
+Stopping: a click on Stop (or any other widget) makes Streamlit start a new script run. That
+run sets the training run's stop flag and waits; the loop sees the flag after its current
+batch, closes `train_iter` and records where it stopped. The weights are whatever the last
+finished batch left, and the history so far stays in session_state for the charts.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import streamlit as st
 
 from app import chart_view, resources, state
+from app import history as history_module
 from app.fitting import DataMismatch, check_fits, one_hot, shape_inputs
 from app.panels import build, results
 from nncore import LOSSES, Network, SpecError
 from nncore.metrics import decision_grid
 from nncore.optimizers import OPTIONS
 
-REDRAW_SECONDS = 0.25
-MAX_BATCH_POINTS = 1500  # per-batch points drawn; longer runs are thinned evenly
-# Per-batch losses are drawn for real mini-batch runs only: with a handful of batches per
-# epoch (XOR, one sample each) they are single-sample losses, spread over ten decades.
-MIN_BATCHES_FOR_BATCH_LINE = 8
+# While training, the progress bar is redrawn at most every PROGRESS_SECONDS and the charts
+# every CHART_SECONDS: each chart redraw costs the browser real work (the decision boundary
+# is 1,600 cells), and a browser that falls behind would not deliver a click on Stop.
+PROGRESS_SECONDS = 0.25
+CHART_SECONDS = 0.5
+# The decision boundary is one SVG rectangle per grid point (Streamlit draws Vega as SVG):
+# 40 x 40 once a run ends, a coarser 20 x 20 while it trains, a quarter of the browser work.
+BOUNDARY_FINAL = 40
+BOUNDARY_LIVE = 20
+STOP_WAIT_SECONDS = 10.0  # longest a Stop waits for the batch in progress to finish
 DATASET_LABELS = {"xor": "XOR (4 points)", "mnist": "MNIST subset"}
 
 
@@ -40,11 +49,20 @@ def _request_training() -> None:
 
 
 def _stop() -> None:
-    run = st.session_state.run
+    end_run(st.session_state.run)
+
+
+def end_run(run) -> None:
+    """Ask a running training loop to stop, and wait until it has.
+
+    A click while the script runs makes Streamlit start a new script run at once, on another
+    thread, while the old one goes on until its next Streamlit call. So the loop checks a
+    flag after every batch, and this run waits for the loop to finish before drawing: the
+    page then shows the epoch the weights really stopped at.
+    """
     if run and run.get("running"):
-        run["running"] = False
-        run["status"] = "stopped"
-        run["message"] = _stopped_message(run)
+        run["stop_requested"] = True
+        run["finished"].wait(timeout=STOP_WAIT_SECONDS)
 
 
 def _stopped_message(run) -> str:
@@ -106,11 +124,9 @@ def render() -> dict:
     _settings()
     problem = fit_problem()
     run = st.session_state.run
-    if run and run.get("running") and not st.session_state.train_requested:
-        # the script was rerun while training: that interrupted the loop
-        run["running"] = False
-        run["status"] = "stopped"
-        run["message"] = _stopped_message(run)
+    if not st.session_state.train_requested:
+        # any rerun while training (Stop, or another widget) ends the run
+        end_run(run)
     starting = st.session_state.train_requested and problem is None
     if problem is not None:
         st.session_state.train_requested = False
@@ -129,6 +145,8 @@ def render() -> dict:
     places["results"] = st.empty()
     if not starting:
         _draw_status(places)
+        if st.session_state.run and st.session_state.run["batch"]:
+            _draw_progress(places, st.session_state.run)
         _draw_charts(places, final=True)
         with places["answers"].container():
             results.render_answers(st.session_state.run)
@@ -138,11 +156,6 @@ def render() -> dict:
 
 
 # ----------------------------------------------------------------------------- drawing
-
-
-def _thin(rows):
-    step = -(-len(rows) // MAX_BATCH_POINTS)
-    return rows[::step] if step > 1 else rows
 
 
 def _draw_status(places) -> None:
@@ -159,36 +172,38 @@ def _draw_status(places) -> None:
 
 
 def _draw_progress(places, run) -> None:
+    """The progress bar: live while running, then frozen where the run ended."""
     total = run["epochs"] * run["batches"]
     finished = (run["epoch"] - 1) * run["batches"] + run["batch"]
     fraction = min(finished / total, 1.0) if total else 0.0
-    elapsed = time.perf_counter() - run["started"]
-    left = elapsed / fraction * (1 - fraction) if fraction > 0 else 0.0
-    places["progress"].progress(
-        fraction,
-        text=(f"Epoch {run['epoch']}/{run['epochs']} · batch {run['batch']}/{run['batches']} · "
-              f"{elapsed:.1f} s elapsed · about {left:.0f} s left"),
-    )
+    where = f"Epoch {run['epoch']}/{run['epochs']} · batch {run['batch']}/{run['batches']}"
+    if run.get("running"):
+        elapsed = time.perf_counter() - run["started"]
+        left = elapsed / fraction * (1 - fraction) if fraction > 0 else 0.0
+        text = f"{where} · {elapsed:.1f} s elapsed · about {left:.0f} s left"
+    else:
+        text = f"{where} · {run['seconds']:.1f} s"
+    places["progress"].progress(fraction, text=text)
 
 
 def _draw_charts(places, final=False) -> None:
     history = st.session_state.history
     if not history["epochs"] and not history["batches"]:
         return
-    rows = _thin(history["batches"]) + history["epochs"]
-    chart_view.show(places["loss"], "loss", loss=rows)
+    chart_view.show(places["loss"], "loss", loss=history_module.loss_rows(history))
     if history.get("accuracy"):
-        chart_view.show(places["accuracy"], "accuracy", accuracy=history["accuracy"])
+        chart_view.show(places["accuracy"], "accuracy",
+                        accuracy=history_module.accuracy_rows(history))
     run = st.session_state.run
     network = st.session_state.network
     if run and run["dataset"] == "xor" and network is not None:
-        grid, points = boundary_rows(network)
+        grid, points = boundary_rows(network, BOUNDARY_FINAL if final else BOUNDARY_LIVE)
         chart_view.show(places["boundary"], "boundary", grid=grid, points=points)
 
 
-def boundary_rows(network):
+def boundary_rows(network, resolution=None):
     """Rows of the XOR decision boundary chart: the output over a grid, and the 4 points."""
-    xs, ys, outputs = decision_grid(network, resolution=40)
+    xs, ys, outputs = decision_grid(network, resolution=resolution or BOUNDARY_FINAL)
     grid = [{"x1": float(a), "x2": float(b), "output": float(o)}
             for a, b, o in zip(xs, ys, outputs)]
     x, y = resources.xor()
@@ -200,37 +215,34 @@ def boundary_rows(network):
 # ----------------------------------------------------------------------------- training
 
 
+def subset_indices(total: int, size: int, seed: int) -> np.ndarray:
+    """`size` of `total` sample indices, drawn at random with `seed`, in random order.
+
+    Never the first `size`: the stored digits may be grouped by label (all 0s, then all 1s,
+    ...), and validation_split holds out the *last* fraction before any shuffling. A random
+    draw gives every class its share whatever order the file has.
+    """
+    return np.random.default_rng(seed).permutation(total)[:size]
+
+
 def training_data(dataset: str, input_shape):
     """(x, y, validation_split) for the dataset, x reshaped to the network's input."""
     if dataset == "xor":
         x, y = resources.xor()
         return shape_inputs(x, input_shape), y, 0.0
     x_train, y_train, _, _ = resources.mnist()
-    # A random subset (seeded): the stored digits are grouped by label, so the first N would
-    # be mostly zeros, and validation_split takes the *last* fraction before shuffling.
-    size = int(st.session_state.train_size)
-    chosen = np.random.default_rng(int(st.session_state.seed)).permutation(len(x_train))[:size]
+    chosen = subset_indices(len(x_train), int(st.session_state.train_size),
+                            int(st.session_state.seed))
     x = shape_inputs(x_train[chosen], input_shape)
     return x, one_hot(y_train[chosen]), float(st.session_state.validation_split)
 
 
-def _record(event, history) -> None:
-    """Turn a train_iter event into chart rows. Steps are epoch positions: batch 1 of 4 in
-    epoch 2 sits at 1.25, the epoch's own point at 2.0."""
-    if event["type"] == "batch" and event["batches"] >= MIN_BATCHES_FOR_BATCH_LINE:
-        step = event["epoch"] - 1 + event["batch"] / event["batches"]
-        history["batches"].append({"step": step, "loss": float(event["loss"]), "series": "batch"})
-    elif event["type"] == "epoch":
-        epoch = event["epoch"]
-        history["epochs"].append({"step": float(epoch), "loss": float(event["loss"]),
-                                  "series": "train"})
-        if event.get("val_loss") is not None:
-            history["epochs"].append({"step": float(epoch), "loss": float(event["val_loss"]),
-                                      "series": "validation"})
-        for key, series in (("accuracy", "train"), ("val_accuracy", "validation")):
-            if event.get(key) is not None:
-                history["accuracy"].append({"epoch": epoch, "accuracy": float(event[key]),
-                                            "series": series})
+def first_weights(network):
+    """A copy of the first weighted layer's weights before training (for the results)."""
+    for layer in network.layers:
+        if layer.params:
+            return np.array(layer.params[0], dtype=np.float64)
+    return None
 
 
 def run_pending(places) -> None:
@@ -250,21 +262,25 @@ def run_pending(places) -> None:
         return
 
     state.set_model(network, "trained")
-    history = {"batches": [], "epochs": [], "accuracy": []}
+    history = history_module.new()
     st.session_state.history = history
     run = {"running": True, "status": "running", "message": "", "dataset": dataset,
            "epoch": 1, "epochs": int(st.session_state.epochs), "batch": 0, "batches": 1,
-           "started": time.perf_counter(), "seconds": 0.0, "loss": None}
+           "started": time.perf_counter(), "seconds": 0.0, "loss": None,
+           "stop_requested": False, "finished": threading.Event(),
+           "initial_weights": first_weights(network)}
     st.session_state.run = run
     places["status"].info("Training…", icon=":material/hourglass_top:")
 
     events = network.train_iter(x, y, run["epochs"], batch_size=int(st.session_state.batch_size),
                                 validation_split=validation_split,
                                 seed=int(st.session_state.seed))
-    last_draw = 0.0
+    last_progress = last_charts = 0.0
     try:
         for event in events:
-            _record(event, history)
+            if run["stop_requested"]:
+                break
+            history_module.record(event, history)
             kind = event["type"]
             if kind == "batch":
                 run.update(epoch=event["epoch"], batch=event["batch"], batches=event["batches"])
@@ -272,17 +288,25 @@ def run_pending(places) -> None:
                 run["loss"] = float(event["loss"])
             elif kind == "diverged":
                 run.update(status="diverged", message=event["message"])
-            elif kind == "done":
+            elif kind == "done" and run["status"] == "running":
                 run.update(status="done")
             now = time.perf_counter()
-            if now - last_draw >= REDRAW_SECONDS:
-                last_draw = now
+            if now - last_progress >= PROGRESS_SECONDS:
+                last_progress = now
                 _draw_progress(places, run)
+            if now - last_charts >= CHART_SECONDS and (history["epochs"] or history["batches"]):
+                last_charts = now
                 _draw_charts(places)
     finally:
+        # Reached on Stop, and when Streamlit abandons this script run (a rerun, a closed tab).
         events.close()
-    run["running"] = False
-    run["seconds"] = time.perf_counter() - run["started"]
+        run["seconds"] = time.perf_counter() - run["started"]
+        if run["status"] == "running":
+            run.update(status="stopped", message=_stopped_message(run))
+        run["running"] = False
+        run["finished"].set()
+    if run["status"] == "stopped":
+        return  # a newer script run, the one the Stop click started, draws the page
     if run["status"] == "done":
         run["message"] = (f"Trained {run['epochs']} epochs in {run['seconds']:.1f} s; "
                           f"final error {run['loss']:.4g}.")

@@ -140,11 +140,60 @@ def test_xor_trains_through_the_page_and_the_error_chart_grows(page, server, cap
 
     # The README screenshot: the finished run, with its charts, in a taller window.
     page.set_viewport_size({"width": 1280, "height": 1300})
-    page.get_by_text("Error", exact=True).first.scroll_into_view_if_needed()
+    # from the run's status line down: charts, decision boundary and answers all in view
+    panel.get_by_text("Trained 1000 epochs").evaluate(
+        "element => element.scrollIntoView({block: 'start'})")
+    page.mouse.move(1270, 1290)  # no hover toolbar over a table or chart
     page.wait_for_timeout(800)  # let Vega finish its last draw
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def progress_text(panel) -> str:
+    return panel.get_by_test_id("stProgress").inner_text()
+
+
+def test_stop_ends_a_long_run_and_keeps_the_weights(page, server, capsys):
+    open_app(page, server)
+    page.get_by_role("tab", name="Train").click()
+    panel = page.get_by_role("tabpanel", name="Train")
+    epochs = panel.get_by_label("Epochs")
+    epochs.fill("100000")  # XOR at one sample per batch: minutes of training
+    epochs.press("Enter")
+    panel.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_function(
+        """() => { const bar = document.querySelector('[data-testid=stProgress]');
+                   const match = bar && bar.innerText.match(/Epoch (\\d+)\\//);
+                   return match && Number(match[1]) >= 1000; }""", timeout=60_000)
+
+    stop = panel.get_by_role("button", name="Stop", exact=True)
+    clicked = time.perf_counter()
+    stop.click()
+    panel.get_by_text("Stopped at epoch").wait_for(timeout=30_000)
+    report(capsys, f"Stop click to 'Stopped' shown: {time.perf_counter() - clicked:.2f} s")
+
+    message = panel.get_by_text("Stopped at epoch").inner_text()
+    stopped_at = int(message.split("Stopped at epoch ")[1].split(" ")[0])
+    assert 1000 <= stopped_at < 100_000, message
+    assert "of 100000" in message
+    # Nothing trains any more: the frozen progress bar stays where the run ended.
+    frozen = progress_text(panel)
+    assert frozen.startswith(f"Epoch {stopped_at}/100000"), frozen
+    page.wait_for_timeout(2000)
+    assert progress_text(panel) == frozen
+    assert panel.get_by_text("Stopped at epoch").inner_text() == message
+    assert stop.is_disabled()
+    assert panel.get_by_role("button", name="Train", exact=True).is_enabled()
+
+    # The model keeps what it learned: 1,000+ epochs of XOR answer all four right.
+    answers = panel.get_by_test_id("stDataFrame")
+    answers.wait_for()
+    assert "What the network answers" in panel.inner_text()
+    assert "the network has learned XOR" in panel.inner_text()
+    page.get_by_role("tab", name="Model").click()
+    model_panel = page.get_by_role("tabpanel", name="Model")
+    assert "13 parameters, trained in this session" in model_panel.inner_text()
 
 
 def draw_vertical_stroke(page) -> float:
