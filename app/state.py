@@ -15,30 +15,15 @@ import streamlit as st
 from app import history
 from nncore import spec as spec_module
 
-# Training settings for each preset: what a person would try first. XOR uses the articles'
-# own settings (SGD, lr 0.1, one sample per batch, 1000 epochs: error ~0.0003 in under a
-# second); MNIST learns in a few seconds.
-PRESET_TRAINING = {
-    "xor": {
-        "dataset": "xor", "loss": "mse", "optimizer": "sgd", "lr": 0.1,
-        "batch_size": 1, "epochs": 1000,
-    },
-    "mnist-mlp": {
-        "dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
-        "batch_size": 32, "epochs": 5,
-    },
-    "mnist-cnn": {
-        "dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
-        "batch_size": 32, "epochs": 3,
-    },
-}
+# Training settings for each preset (what a person would try first), shared with the web page
+PRESET_TRAINING = spec_module.TRAINING
 PRESET_LABELS = {
     "xor": "XOR: 2-3-1 tanh (the articles' net)",
     "mnist-mlp": "MNIST MLP: 784-100-50-10 (the articles' net)",
     "mnist-cnn": "MNIST CNN: conv-pool-dense",
 }
 DEFAULT_PRESET = "xor"
-TRAINING_DEFAULTS = {"train_size": 2000, "seed": 0, "validation_split": 0.1}
+TRAINING_DEFAULTS = spec_module.TRAINING_DEFAULTS
 
 _layer_ids = itertools.count(1)
 

@@ -190,19 +190,23 @@ def test_page_reaches_ready_naming_each_load_step(app):
     assert app.problems == []
 
 
+XOR_TRAINING = nncore.spec.TRAINING["xor"]  # the preset's settings, the same in both hosts
+
+
 def test_xor_preset_trains_below_001_with_chart_points(app):
     load_preset(app, "xor")
     result, seconds = train(app)
-    report("XOR training (300 epochs)", seconds)
+    epochs = XOR_TRAINING["epochs"]
+    report("XOR training (%d epochs)" % epochs, seconds)
     losses = [epoch["loss"] for epoch in result["epochs"]]
-    assert len(losses) == 300 and losses[-1] < 0.01
+    assert len(losses) == epochs and losses[-1] < 0.01
     first_below = next(i for i, loss in enumerate(losses) if loss < 0.01)
     report("XOR time to loss < 0.01 (worker clock)", result["epochs"][first_below]["seconds"])
     points = app.evaluate("window.nncoreWeb.charts.loss.view.data('loss').length")
-    assert points >= 300
+    assert points >= epochs
     cells = app.evaluate("window.nncoreWeb.charts.boundary.view.data('grid').length")
     assert cells > 100
-    assert "Done: 300 epochs" in app.inner_text("#train-status")
+    assert "Done: %d epochs" % epochs in app.inner_text("#train-status")
     # The README screenshot: the trained XOR net, its error curve and decision boundary.
     app.wait_for_timeout(300)
     SCREENSHOT.parent.mkdir(exist_ok=True)
@@ -216,11 +220,12 @@ def test_browser_xor_loss_curve_equals_cpython(app):
     result, _ = train(app)
     browser_losses = np.array([epoch["loss"] for epoch in result["epochs"]])
 
-    settings = {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-8}
     network = nncore.Network.from_spec(nncore.spec.PRESETS["xor"], seed=7)
-    network.compile(loss="mse", optimizer="adam", lr=0.05, **settings)
+    network.compile(loss=XOR_TRAINING["loss"], optimizer=XOR_TRAINING["optimizer"],
+                    lr=XOR_TRAINING["lr"], **nncore.optimizers.OPTIONS[XOR_TRAINING["optimizer"]])
     x, y = nncore.datasets.xor()
-    events = network.train_iter(x, y, 120, batch_size=4, validation_split=0.0, shuffle=True, seed=7)
+    events = network.train_iter(x, y, 120, batch_size=XOR_TRAINING["batch_size"],
+                                validation_split=0.0, shuffle=True, seed=7)
     python_losses = np.array([event["loss"] for event in events if event["type"] == "epoch"])
     assert browser_losses.shape == python_losses.shape == (120,)
     np.testing.assert_allclose(browser_losses, python_losses, rtol=0, atol=1e-5)
