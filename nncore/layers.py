@@ -398,6 +398,10 @@ class Conv2D(Layer):
         return padded_grad[:, top : top + height, left : left + width, :]
 
 
+# float itemsize -> the integer type of the same width, to handle floats as raw bits
+_SAME_SIZE_INT = {4: np.int32, 8: np.int64}
+
+
 class MaxPool2D(Layer):
     """Max over non-overlapping pool x pool windows: (N, H, W, C) -> (N, H//p, W//p, C).
 
@@ -434,22 +438,61 @@ class MaxPool2D(Layer):
         cropped = x[:, : out_h * p, : out_w * p, :].reshape(n, out_h, p, out_w, p, channels)
         return cropped.transpose(0, 1, 3, 5, 2, 4).reshape(n, out_h, out_w, channels, p * p)
 
+    def _offset(self, x, k):
+        """Element k = a*p + b of every window, a strided view (N, OH, OW, C) of
+        X[n, i*p + a, j*p + b, c]."""
+        p = self.pool_size
+        a, b = divmod(k, p)
+        return x[:, a : x.shape[1] // p * p : p, b : x.shape[2] // p * p : p, :]
+
     def forward(self, x, training=False):
         self.x_shape = x.shape
-        windows = self._windows(x)
-        self.argmax = windows.argmax(axis=-1)[..., None]
-        return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+        p = self.pool_size
+        bits = _SAME_SIZE_INT.get(x.dtype.itemsize) if x.dtype.kind == "f" else None
+        if bits is None or p == 1 or np.isnan(x).any():
+            # the general path; argmax also counts a NaN as the maximum
+            windows = self._windows(x)
+            self.argmax = windows.argmax(axis=-1)[..., None]
+            return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
+        # The same result, 2-3x faster: walk the p*p window offsets over whole arrays.
+        # argmax over a length-4 axis and masked copies are slow in NumPy; comparisons,
+        # integer arithmetic and bitwise ops on the float bits are not, and are exact.
+        x = np.ascontiguousarray(x)
+        x_bits = x.view(bits)
+        best_bits = self._offset(x_bits, 0).copy()
+        best = best_bits.view(x.dtype)  # the same memory, read as floats
+        argmax = np.zeros(best.shape, dtype=np.int64)
+        for k in range(1, p * p):
+            better = self._offset(x, k) > best  # strictly: the first maximum wins
+            argmax += better * (k - argmax)
+            mask = better.astype(bits)
+            np.negative(mask, out=mask)  # all ones where better
+            best_bits ^= (best_bits ^ self._offset(x_bits, k)) & mask
+        self.argmax = argmax[..., None]
+        return best
 
     def backward(self, grad, need_input_grad=True):
         if not need_input_grad:
             return None
         p = self.pool_size
         n, out_h, out_w, channels = grad.shape
-        windows_grad = np.zeros((n, out_h, out_w, channels, p * p), dtype=grad.dtype)
-        np.put_along_axis(windows_grad, self.argmax, grad[..., None], axis=-1)
-        tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p).transpose(0, 1, 4, 2, 5, 3)
+        bits = _SAME_SIZE_INT.get(grad.dtype.itemsize) if grad.dtype.kind == "f" else None
+        if bits is None:
+            windows_grad = np.zeros((n, out_h, out_w, channels, p * p), dtype=grad.dtype)
+            np.put_along_axis(windows_grad, self.argmax, grad[..., None], axis=-1)
+            tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p).transpose(0, 1, 4, 2, 5, 3)
+            x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
+            x_grad[:, : out_h * p, : out_w * p, :] = tiles.reshape(n, out_h * p, out_w * p, channels)
+            return x_grad
+        # dE/dX = dE/dY at each window's first maximum, 0 elsewhere (bits & 0 is +0.0)
+        argmax = self.argmax[..., 0]
+        grad_bits = np.ascontiguousarray(grad).view(bits)
         x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
-        x_grad[:, : out_h * p, : out_w * p, :] = tiles.reshape(n, out_h * p, out_w * p, channels)
+        x_grad_bits = x_grad.view(bits)
+        for k in range(p * p):
+            mask = (argmax == k).astype(bits)
+            np.negative(mask, out=mask)
+            self._offset(x_grad_bits, k)[...] = grad_bits & mask
         return x_grad
 
 
