@@ -196,7 +196,21 @@ def Activation(name, **options):
 # --------------------------------------------------------------------------- weighted layers
 
 
-class Dense(Layer):
+class WeightedLayer(Layer):
+    """A layer with weights and an optional activation applied to its output."""
+
+    activation_layer = None
+
+    def _activate(self, y, training, activate):
+        # activate=False gives the pre-activation scores: a fused loss applies the activation
+        self.activated = activate and self.activation_layer is not None
+        return self.activation_layer.forward(y, training) if self.activated else y
+
+    def _activation_gradient(self, grad):
+        return self.activation_layer.backward(grad) if self.activated else grad
+
+
+class Dense(WeightedLayer):
     """Fully connected: Y = X W + b, X (N, in), W (in, units), b (units,).
 
     Dense(units) infers `in` from the previous layer; Dense(in, units) states it.
@@ -253,22 +267,17 @@ class Dense(Layer):
         weights, bias = self.params
         y = x @ weights
         y += bias
-        # activate=False gives the pre-activation scores: a fused loss applies the activation
-        self.activated = activate and self.activation_layer is not None
-        if self.activated:
-            y = self.activation_layer.forward(y, training)
-        return y
+        return self._activate(y, training, activate)
 
     def backward(self, grad, need_input_grad=True):
-        if self.activated:
-            grad = self.activation_layer.backward(grad)
+        grad = self._activation_gradient(grad)
         # dE/dW = X^T dE/dY (summed over the batch), dE/db = sum_n dE/dY, dE/dX = dE/dY W^T
         np.matmul(self.x.T, grad, out=self.grads[0])
         np.sum(grad, axis=0, out=self.grads[1])
         return grad @ self.params[0].T if need_input_grad else None
 
 
-class Conv2D(Layer):
+class Conv2D(WeightedLayer):
     """2-D convolution (cross-correlation, as in every DL library) over channels-last images.
 
     X (N, H, W, C) -> Y (N, OH, OW, filters), kernel K (kh, kw, C, filters), bias (filters,):
@@ -365,15 +374,10 @@ class Conv2D(Layer):
         self.padded_shape = padded.shape
         y = self.columns @ kernel.reshape(-1, self.filters)
         y += bias
-        y = y.reshape(n, out_h, out_w, self.filters)
-        self.activated = activate and self.activation_layer is not None
-        if self.activated:
-            y = self.activation_layer.forward(y, training)
-        return y
+        return self._activate(y.reshape(n, out_h, out_w, self.filters), training, activate)
 
     def backward(self, grad, need_input_grad=True):
-        if self.activated:
-            grad = self.activation_layer.backward(grad)
+        grad = self._activation_gradient(grad)
         kernel = self.params[0]
         n, out_h, out_w, _ = grad.shape
         flat = grad.reshape(-1, self.filters)
