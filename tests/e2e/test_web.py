@@ -207,8 +207,15 @@ def test_xor_preset_trains_below_001_with_chart_points(app):
     cells = app.evaluate("window.nncoreWeb.charts.boundary.view.data('grid').length")
     assert cells > 100
     assert "Done: %d epochs" % epochs in app.inner_text("#train-status")
-    # The README screenshot: the trained XOR net, its error curve and decision boundary.
+    # The README screenshot: the trained XOR net, its error curve and decision boundary,
+    # all inside the 1280x900 viewport (the charts' grid puts them side by side).
     app.wait_for_timeout(300)
+    viewport = app.viewport_size
+    for selector in ("#train-status", "#chart-loss", "#chart-accuracy", "#card-boundary"):
+        box = app.locator(selector).bounding_box()
+        assert box is not None and box["width"] > 0, selector
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (selector, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (selector, box)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     app.screenshot(path=str(SCREENSHOT))
     assert SCREENSHOT.stat().st_size > 20_000

@@ -2,19 +2,28 @@
  * through their named data sources ("loss", "grid", ...). Updates are queued per chart so
  * rows arrive in order even while a previous render is running. */
 
-// Page-only styling merged into every chart's config: legends above the plot, so two charts
-// fit side by side next to the layer stack.
+// Page-only styling merged into every chart's config: legends above the plot, so the charts
+// fit side by side in the page's grid of cards.
 const EMBED_CONFIG = { legend: { orient: "top" }, font: "Helvetica Neue, Helvetica, Arial, sans-serif" };
 
 export class Chart {
-  constructor(element, spec) {
+  /* `height` is the plot's height in px; the width is the card's (the page lays cards out in
+   * a responsive grid), axes and legend included. */
+  constructor(element, spec, height) {
     this.rows = {}; // name -> the rows currently shown (tests and the page read them)
-    // Streamed rows change the axis labels' widths: let the view re-measure its padding.
-    const streaming = Object.assign({ autosize: { type: "pad", resize: true } }, spec);
+    this.element = typeof element === "string" ? document.querySelector(element) : element;
+    // "fit-x": the whole chart is as wide as its container; streamed rows change the axis
+    // labels' widths, so the view re-measures its padding on every update (resize).
+    const sized = Object.assign({}, spec, {
+      width: "container",
+      height: height || spec.height,
+      autosize: { type: "fit-x", contains: "padding", resize: true },
+    });
     const options = { actions: false, renderer: "canvas", logLevel: vega.Error, config: EMBED_CONFIG };
-    this.queue = vegaEmbed(element, streaming, options).then(
+    this.queue = vegaEmbed(this.element, sized, options).then(
       (embedded) => {
         this.view = embedded.view;
+        followWidth(this.element);
       },
     );
   }
@@ -38,6 +47,18 @@ export class Chart {
     });
     return this.queue;
   }
+}
+
+/* A container-wide Vega view re-reads its container's width on window resize only. A chart
+ * created in a hidden tab or card measures 0 px, so tell Vega when the card's width changes
+ * (shown, or the grid reflowed). Heights are ignored: a redraw changes them. */
+function followWidth(element) {
+  let width = element.clientWidth;
+  new ResizeObserver(() => {
+    if (element.clientWidth === width) return;
+    width = element.clientWidth;
+    window.dispatchEvent(new Event("resize"));
+  }).observe(element);
 }
 
 export async function loadChartSpecs() {

@@ -35,12 +35,13 @@ async function start() {
     lastPrediction: null,
     validationSplit: defaults.validation_split,
     load: {},
+    // Plot heights in px; widths follow the cards of the page's grid (style.css).
     charts: {
-      loss: new Chart("#chart-loss", specs.loss),
-      accuracy: new Chart("#chart-accuracy", specs.accuracy),
-      boundary: new Chart("#chart-boundary", specs.boundary),
-      confusion: new Chart("#chart-confusion", specs.confusion),
-      probabilities: new Chart("#chart-probabilities", specs.probabilities),
+      loss: new Chart("#chart-loss", specs.loss, 250),
+      accuracy: new Chart("#chart-accuracy", specs.accuracy, 250),
+      boundary: new Chart("#chart-boundary", specs.boundary, 220),
+      confusion: new Chart("#chart-confusion", specs.confusion, 220),
+      probabilities: new Chart("#chart-probabilities", specs.probabilities, 180),
     },
     worker: new PythonWorker("src/worker.js"),
   };

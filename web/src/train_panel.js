@@ -63,7 +63,6 @@ export function setupTrainPanel(app) {
     document.getElementById("size-field").hidden = !mnist;
     document.getElementById("card-boundary").hidden = mnist;
     document.getElementById("card-confusion").hidden = !mnist;
-    document.getElementById("card-accuracy").hidden = !mnist;
   }
 
   /* Fill the form with a preset's training settings. */
