@@ -36,7 +36,9 @@ def _with_rows(chart: alt.TopLevelMixin, **sources: Rows) -> alt.TopLevelMixin:
 
 
 def _series_scale() -> alt.Scale:
-    return alt.Scale(domain=list(SERIES_COLORS), range=list(SERIES_COLORS.values()))
+    # The domain comes from the data (sorted: "train" < "validation"), so the legend lists
+    # only the series a run has; the colours stay the same either way.
+    return alt.Scale(range=list(SERIES_COLORS.values()))
 
 
 def loss_chart(rows: Rows) -> alt.LayerChart:

@@ -484,9 +484,10 @@ class MaxPool2D(Layer):
         if bits is None:
             windows_grad = np.zeros((n, out_h, out_w, channels, p * p), dtype=grad.dtype)
             np.put_along_axis(windows_grad, self.argmax, grad[..., None], axis=-1)
-            tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p).transpose(0, 1, 4, 2, 5, 3)
+            tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p)
+            tiles = tiles.transpose(0, 1, 4, 2, 5, 3).reshape(n, out_h * p, out_w * p, channels)
             x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
-            x_grad[:, : out_h * p, : out_w * p, :] = tiles.reshape(n, out_h * p, out_w * p, channels)
+            x_grad[:, : out_h * p, : out_w * p, :] = tiles
             return x_grad
         # dE/dX = dE/dY at each window's first maximum, 0 elsewhere (bits & 0 is +0.0)
         argmax = self.argmax[..., 0]

@@ -19,8 +19,8 @@ def test_the_library_example_runs_and_learns_xor(tmp_path, monkeypatch, capsys):
 
 
 def test_every_path_and_command_it_names_exists():
-    for path in re.findall(r"`((?:scripts|examples|nncore|web|app|docs|tests|benchmarks)/[\w./-]*)`",
-                           README):
+    folders = "scripts|examples|nncore|web|app|docs|tests|benchmarks"
+    for path in re.findall(r"`((?:%s)/[\w./-]*)`" % folders, README):
         assert (ROOT / path.rstrip("/")).exists(), path
     for image in re.findall(r"\]\((docs/[\w.]+)\)", README):
         assert (ROOT / image).exists(), image

@@ -1,0 +1,213 @@
+"""Browser benchmarks: the static web bundle in Chromium, nncore running in Pyodide.
+
+    python -m benchmarks.browser [--runs 3] [--out FILE]
+
+Builds the site (`web.build`) with the offline Pyodide from npm, serves it on localhost and
+drives /usr/bin/chromium with Playwright. Each run is a fresh page and measures:
+  * time to Ready: navigation start to the status reading "Ready" (Python and nncore loaded);
+  * XOR: the preset (2-3-1 tanh, mse, batch 4, 300 epochs) - the worker's clock at the first
+    epoch whose loss is below 0.01, and the wall time of the whole run;
+  * MNIST: 784-64-10 (ReLU, softmax) on 2,000 digits, one epoch, click to final result
+    (this includes scoring the test digits the page shows);
+  * predict latency: a drawn digit, pointer-up to probability bars drawn (the page's own
+    performance.now() stopwatch, and Playwright's wall clock around it).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import functools
+import http.server
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+
+from .common import emit, header, load_average, table
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYODIDE = os.path.join(ROOT, "web", "node_modules", "@pyodide", "pyodide")
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+MLP_64 = {
+    "input_shape": [784],
+    "layers": [
+        {"type": "dense", "units": 64, "activation": None},
+        {"type": "relu"},
+        {"type": "dense", "units": 10, "activation": None},
+        {"type": "softmax"},
+    ],
+}
+
+
+def spec_hash(spec):
+    """The page's #spec=<base64url JSON> link format (web/src/hash.js)."""
+    text = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
+    return "#spec=" + text
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
+                          **{".wasm": "application/wasm", ".js": "text/javascript"})
+
+    def log_message(self, *arguments):
+        pass
+
+
+def serve(directory):
+    handler = functools.partial(QuietHandler, directory=directory)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def train(page, timeout_ms):
+    page.click('[data-tab="train"]')
+    started = time.time()
+    page.click("#train")
+    page.wait_for_function(
+        "() => { const web = window.nncoreWeb; "
+        "return !web.training && web.history && web.history.result; }",
+        timeout=timeout_ms,
+    )
+    return page.evaluate("window.nncoreWeb.history"), time.time() - started
+
+
+def draw_vertical_stroke(page):
+    box = page.locator("#pad").bounding_box()
+    points = [(0.5, 0.15 + 0.7 * i / 20) for i in range(21)]
+    page.mouse.move(box["x"] + points[0][0] * box["width"], box["y"] + points[0][1] * box["height"])
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(box["x"] + fx * box["width"], box["y"] + fy * box["height"], steps=3)
+    started = time.time()
+    page.mouse.up()
+    return started
+
+
+def one_run(browser, url, timeout_ms):
+    result = {}
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        started = time.time()
+        page.goto(url)
+        page.wait_for_selector('#status[data-state="ready"]', timeout=timeout_ms)
+        result["ready"] = time.time() - started
+
+        # XOR: the default preset and settings
+        page.click('[data-preset="xor"]')
+        page.wait_for_function("() => window.nncoreWeb.specValid")
+        history, seconds = train(page, timeout_ms)
+        result["xor wall"] = seconds
+        below = [epoch for epoch in history["epochs"] if epoch["loss"] < 0.01]
+        result["xor < 0.01"] = below[0]["seconds"] if below else float("nan")
+        result["xor epochs"] = below[0]["epoch"] if below else None
+
+        # predict latency with the pretrained MLP (the default model of the draw panel)
+        page.click('[data-tab="draw"]')
+        page.click("#clear")
+        page.evaluate("window.nncoreWeb.lastPrediction = null")
+        released = draw_vertical_stroke(page)
+        page.wait_for_function("() => { const last = window.nncoreWeb.lastPrediction; "
+                               "return last && (last.digit !== null || last.error); }",
+                               timeout=timeout_ms)
+        result["predict wall"] = time.time() - released
+        prediction = page.evaluate("window.nncoreWeb.lastPrediction")
+        result["predict"] = prediction.get("milliseconds", float("nan")) / 1000
+        result["predict python"] = prediction.get("pythonMilliseconds", float("nan")) / 1000
+
+        # MNIST 784-64-10 on 2,000 digits, one epoch, in a fresh page opened from the
+        # page's own #spec= link format
+        page.close()
+        page = context.new_page()
+        page.goto(url + spec_hash(MLP_64))
+        page.wait_for_selector('#status[data-state="ready"]', timeout=timeout_ms)
+        page.wait_for_function("() => window.nncoreWeb.specValid")
+        page.click('[data-tab="train"]')
+        page.select_option("#dataset", "mnist")
+        page.fill("#size", "2000")
+        page.fill("#epochs", "1")
+        history, seconds = train(page, timeout_ms)
+        result["mnist wall"] = seconds
+        epochs = history.get("epochs") or []
+        result["mnist worker"] = epochs[-1]["seconds"] if epochs else float("nan")
+        final = history.get("result") or {}
+        result["mnist accuracy"] = final.get("test_accuracy")
+        result["mnist settings"] = {key: page.input_value("#" + key)
+                                    for key in ("optimizer", "batch-size", "lr", "size", "epochs")}
+    except Exception:
+        path = os.path.join(tempfile.gettempdir(), "nncore-browser-benchmark-failure.png")
+        page.screenshot(path=path, full_page=True)
+        print("a step failed; screenshot at %s; measured so far: %s" % (path, result),
+              file=sys.stderr)
+        raise
+    finally:
+        context.close()
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=180.0, help="seconds per step")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, ROOT)
+    from web.build import build
+
+    load_at_start = load_average()
+    site = tempfile.mkdtemp(prefix="nncore-bench-site-")
+    build_started = time.time()
+    build(os.path.join(site, "demo"), os.path.join(PYODIDE, "dist") if os.path.isdir(
+        os.path.join(PYODIDE, "dist")) else PYODIDE)
+    build_seconds = time.time() - build_started
+    server = serve(site)
+    url = "http://127.0.0.1:%d/demo/" % server.server_address[1]
+    runs = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        version = browser.version
+        for _ in range(args.runs):
+            runs.append(one_run(browser, url, args.timeout * 1000))
+        browser.close()
+    server.shutdown()
+
+    emit(header("Browser: the web bundle in Chromium %s, nncore in Pyodide" % version, notes=[
+        "site built in %.1f s; served from localhost; %d fresh pages, median (min-max)"
+        % (build_seconds, args.runs),
+        "MNIST run settings as the page left them: %s" % runs[0].get("mnist settings"),
+    ], load_at_start=load_at_start), args.out)
+
+    def cell(key):
+        values = [run[key] for run in runs if run.get(key) is not None]
+        if not values:
+            return "-"
+        return "%.3f (%.3f-%.3f)" % (statistics.median(values), min(values), max(values))
+
+    rows = [
+        ["time to Ready (navigation to 'Ready')", cell("ready")],
+        ["XOR to loss < 0.01 (worker clock)", cell("xor < 0.01")],
+        ["XOR epochs to loss < 0.01", cell("xor epochs")],
+        ["XOR whole run, 300 epochs (click to result)", cell("xor wall")],
+        ["MNIST 784-64-10, 1 epoch on 2,000 digits (worker clock)", cell("mnist worker")],
+        ["MNIST same, click to result incl. test scoring", cell("mnist wall")],
+        ["MNIST test accuracy after that epoch", cell("mnist accuracy")],
+        ["predict: pointer-up to bars drawn (page clock)", cell("predict")],
+        ["predict: of which Python in the worker", cell("predict python")],
+        ["predict: mouse-up to result seen (Playwright)", cell("predict wall")],
+    ]
+    emit(table(["measure", "seconds"], rows), args.out)
+    emit("load avg  %s at end" % load_average(), args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""Training throughput: seconds per epoch on the 10k MNIST subset, nncore against PyTorch CPU,
+a hand-written fused NumPy loop and the articles' per-sample design.
+
+    python -m benchmarks.throughput [--runs 7] [--out benchmarks/results/throughput.txt]
+
+All contenders live in this one process and take turns (run 1 of each, then run 2 of each,
+...), so a burst of load from elsewhere hits them all alike; each cell is the median.
+Every contender shuffles each epoch, computes the batch loss and takes an SGD step.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+from . import article_design, handwritten
+from .common import configure_threads, emit, header, load_average, load_mnist, median, table
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ----------------------------------------------------------------------------- contenders
+# Each has .name, .runs (how many timed epochs), .epoch() -> mean loss, and .scale: the
+# factor from the timed work to one full epoch (1 unless it times a subset).
+
+
+class Nncore:
+    name = "nncore"
+
+    def __init__(self, kind, x, y, batch_size, runs):
+        import nncore
+
+        if kind == "mlp":
+            layers = [nncore.Dense(128, activation="relu"), nncore.Dense(10)]
+            shape, lr = (784,), 0.1
+        else:
+            layers = [nncore.Conv2D(8, 3), nncore.ReLU(), nncore.MaxPool2D(2), nncore.Flatten(),
+                      nncore.Dense(10)]
+            shape, lr = (28, 28, 1), 0.05
+        self.net = nncore.Network(layers, input_shape=shape, seed=0)
+        self.net.compile(loss="cross_entropy", optimizer="sgd", lr=lr)
+        self.x, self.y, self.batch_size, self.runs, self.scale = x, y, batch_size, runs, 1.0
+        self.seed = 0
+
+    def epoch(self):
+        self.seed += 1
+        history = self.net.fit(self.x, self.y, epochs=1, batch_size=self.batch_size, seed=self.seed)
+        return history.history["loss"][-1]
+
+
+class Torch:
+    name = "PyTorch"
+
+    def __init__(self, kind, x, y, batch_size, runs):
+        import torch
+        from torch import nn
+
+        torch.manual_seed(0)
+        if kind == "mlp":
+            self.model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            lr = 0.1
+        else:
+            self.model = nn.Sequential(
+                nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(13 * 13 * 8, 10)
+            )
+            x = x.reshape(-1, 1, 28, 28)  # PyTorch is channels-first
+            lr = 0.05
+        self.torch = torch
+        self.x, self.y = torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y.astype(np.int64))
+        self.loss = nn.CrossEntropyLoss()
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=lr)
+        self.batch_size, self.runs, self.scale = batch_size, runs, 1.0
+
+    def epoch(self):
+        torch = self.torch
+        order = torch.randperm(len(self.x))
+        total = 0.0
+        for start in range(0, len(self.x), self.batch_size):
+            chosen = order[start : start + self.batch_size]
+            xb, yb = self.x[chosen], self.y[chosen]
+            self.optimizer.zero_grad()
+            loss = self.loss(self.model(xb), yb)
+            loss.backward()
+            self.optimizer.step()
+            total += loss.item() * len(chosen)
+        return total / len(self.x)
+
+
+class Handwritten:
+    name = "hand-written NumPy"
+
+    def __init__(self, kind, x, y, batch_size, runs):
+        self.model = handwritten.MLP() if kind == "mlp" else handwritten.CNN()
+        self.x, self.y, self.batch_size, self.runs, self.scale = x, y, batch_size, runs, 1.0
+
+    def epoch(self):
+        return self.model.epoch(self.x, self.y, self.batch_size)
+
+
+class Article:
+    name = "articles' per-sample"
+
+    def __init__(self, kind, x, y, batch_size, runs, samples):
+        rng = np.random.default_rng(0)
+        if kind == "mlp":
+            self.network = article_design.mlp(rng)
+            self.x = x.reshape(-1, 1, 784)  # the article's (samples, 1, 784)
+        else:
+            self.network = article_design.cnn(rng)
+            self.x = x.reshape(-1, 28, 28, 1)
+        self.y, self.runs, self.samples = y, runs, samples
+        self.scale = len(x) / samples
+        self.rng = rng
+
+    def epoch(self):
+        order = self.rng.permutation(len(self.x))[: self.samples]
+        return self.network.fit(self.x, self.y, 0.01, order)
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+def measure(contenders, warmup=True):
+    """Interleaved rounds; returns {name: [seconds per full epoch, ...]} and last losses."""
+    if warmup:
+        for contender in contenders:
+            contender.epoch()  # first-touch allocations, BLAS thread start-up, torch init
+    seconds = {c.name: [] for c in contenders}
+    losses = {}
+    for round_number in range(max(c.runs for c in contenders)):
+        for contender in contenders:
+            if round_number < contender.runs:
+                start = time.perf_counter()
+                losses[contender.name] = contender.epoch()
+                seconds[contender.name].append((time.perf_counter() - start) * contender.scale)
+    return seconds, losses
+
+
+def report(title, contenders, seconds, losses, samples):
+    reference = median(seconds["nncore"])
+    rows = []
+    for contender in contenders:
+        values = seconds[contender.name]
+        mid = median(values)
+        note = "%d runs" % len(values)
+        if contender.scale != 1.0:
+            note += ", %d samples x %.0f" % (contender.samples, contender.scale)
+        rows.append([
+            contender.name,
+            "%.3f" % mid,
+            "%.3f-%.3f" % (min(values), max(values)),
+            f"{samples / mid:,.0f}",
+            "%.2f" % (mid / reference),
+            "%.2f" % (reference / mid),
+            "%.3f" % losses[contender.name],
+            note,
+        ])
+    headers = ["contender", "s/epoch", "min-max", "samples/s", "time/nncore", "nncore/time",
+               "last loss", "runs"]
+    return title + "\n" + table(headers, rows)
+
+
+def targets(results):
+    """The issue's targets, each with its measured ratio."""
+    lines = ["targets (nncore time / other time; lower is better for nncore):"]
+    checks = [
+        ("MLP b32", "PyTorch", 0.6), ("MLP b32", "hand-written NumPy", 1.3),
+        ("MLP b128", "PyTorch", 0.6), ("MLP b128", "hand-written NumPy", 1.3),
+        ("CNN b32", "PyTorch", 1.5),
+    ]
+    for case, other, limit in checks:
+        if case not in results or other not in results[case]:
+            continue
+        ratio = median(results[case]["nncore"]) / median(results[case][other])
+        lines.append("  %-8s nncore / %-18s = %.2f  (target <= %.1f)  %s"
+                     % (case, other, ratio, limit, "MET" if ratio <= limit else "MISSED"))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed epochs per fast contender")
+    parser.add_argument("--article-runs", type=int, default=3)
+    parser.add_argument("--article-cnn-samples", type=int, default=300)
+    parser.add_argument("--only", choices=("mlp", "cnn"), default=None)
+    parser.add_argument("--no-article", action="store_true", help="skip the per-sample design")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS and PyTorch threads (default: NumPy's own setting)")
+    parser.add_argument("--out", default=None, help="also append the tables to this file")
+    args = parser.parse_args(argv)
+
+    torch = configure_threads(args.threads)
+    x_train, y_train, _, _, source = load_mnist()
+    flat = np.ascontiguousarray(x_train.reshape(len(x_train), -1), dtype=np.float32)
+    images = np.ascontiguousarray(x_train, dtype=np.float32)
+    emit(header("Training throughput: seconds per epoch, %d samples" % len(x_train), notes=[
+        "data: %s" % source,
+        "MLP 784-128-10 ReLU / CNN conv(8,3x3 valid)-ReLU-maxpool(2)-flatten-dense(10); "
+        "softmax cross-entropy, plain SGD, shuffled every epoch",
+        "median of %d interleaved epochs after one warm-up epoch each; the articles' design "
+        "runs %d (it is slow), always batch 1, float64 weights" % (args.runs, args.article_runs),
+        "CNN per-sample: %d samples timed per run and scaled to the full epoch (its scipy-free "
+        "conv loops make a whole epoch take minutes)" % args.article_cnn_samples,
+    ]), args.out)
+    if torch is None:
+        emit("PyTorch is not installed: pip install torch==2.13.0 (CPU wheel)", args.out)
+
+    cases = []
+    if args.only in (None, "mlp"):
+        for batch_size in (32, 128):
+            cases.append(("MLP b%d" % batch_size, "mlp", flat, batch_size))
+    if args.only in (None, "cnn"):
+        cases.append(("CNN b32", "cnn", images, 32))
+
+    results = {}
+    for name, kind, x, batch_size in cases:
+        contenders = [Nncore(kind, x, y_train, batch_size, args.runs)]
+        if torch is not None:
+            contenders.append(Torch(kind, x, y_train, batch_size, args.runs))
+        contenders.append(Handwritten(kind, x, y_train, batch_size, args.runs))
+        if not args.no_article:
+            samples = len(x) if kind == "mlp" else args.article_cnn_samples
+            contenders.append(Article(kind, x, y_train, batch_size, args.article_runs, samples))
+        seconds, losses = measure(contenders)
+        results[name] = seconds
+        emit("", args.out)
+        emit(report("%s (batch %d; the per-sample design is always batch 1)" % (name, batch_size),
+                    contenders, seconds, losses, len(x)), args.out)
+    emit("", args.out)
+    emit(targets(results), args.out)
+    emit("load avg  %s at end" % load_average(), args.out)
+
+
+if __name__ == "__main__":
+    main()
