@@ -281,7 +281,7 @@ class Network:
             return int(((outputs > 0.5) == (targets > 0.5)).sum())
         return int((outputs.argmax(axis=-1) == targets.argmax(axis=-1)).sum())
 
-    def predict(self, x, batch_size=1024):
+    def predict(self, x, batch_size=256):
         """Outputs for a batch, in slices of batch_size so big batches stay small in memory."""
         x = self._check_x(x)
         outputs = [
@@ -292,7 +292,7 @@ class Network:
             return np.zeros((0,) + self.output_shape, dtype=self.dtype)
         return np.concatenate(outputs) if len(outputs) > 1 else outputs[0].copy()
 
-    def evaluate(self, x, y, batch_size=1024):
+    def evaluate(self, x, y, batch_size=256):
         """{"loss": mean loss, "accuracy": fraction right or None} over the whole set."""
         self._require_compiled()
         x = self._check_x(x)
