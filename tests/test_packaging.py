@@ -1,0 +1,24 @@
+"""A plain `pip install .` carries everything nncore needs: the MNIST subset and the weights."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_wheel_holds_the_package_data(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+         "--quiet", "--wheel-dir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )
+    (wheel,) = tmp_path.glob("nncore-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in ("nncore/__init__.py", "nncore/network.py", "nncore/data/mnist.npz",
+                     "nncore/data/README.md", "nncore/pretrained/mnist-mlp.npz",
+                     "nncore/pretrained/mnist-cnn.npz"):
+        assert required in names, required
+    assert not any(name.startswith(("app/", "web/", "tests/")) for name in names)
