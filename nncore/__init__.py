@@ -8,7 +8,7 @@
 """
 from __future__ import annotations
 
-from . import datasets, io, layers, losses, metrics, optimizers, preprocess, pretrained, spec
+from . import datasets, io, layers, losses, metrics, optimizers, preprocess, pretrained, spec, tasks
 from .errors import ModelFileError, SpecError, TrainingDiverged
 from .io import load
 from .layers import (
@@ -39,5 +39,5 @@ __all__ = [
     "Flatten", "History", "Layer", "LeakyReLU", "LOSSES", "MaxPool2D", "ModelFileError",
     "Network", "OPTIMIZERS", "Optimizer", "ReLU", "RMSprop", "SGD", "Sigmoid", "Softmax",
     "SpecError", "Tanh", "TrainingDiverged", "datasets", "io", "layers", "load", "losses",
-    "metrics", "one_hot", "optimizers", "preprocess", "pretrained", "spec",
+    "metrics", "one_hot", "optimizers", "preprocess", "pretrained", "spec", "tasks",
 ]

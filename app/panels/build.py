@@ -13,9 +13,9 @@ import pandas as pd
 import streamlit as st
 
 from app import state
-from app.fitting import describe_shape
 from nncore import Network, SpecError
 from nncore.spec import LAYER_OPTIONS
+from nncore.tasks import describe_shape
 
 ACTIVATIONS = [name for name in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
                if name in LAYER_OPTIONS]

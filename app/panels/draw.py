@@ -6,33 +6,18 @@ whole app, which keeps the time from pen-up to answer short.
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from app import chart_view, resources
-from app.fitting import DataMismatch, check_fits, shape_inputs
 from app.images import enlarge
 from nncore.preprocess import canvas_to_mnist
+from nncore.tasks import DataMismatch, check_fits, probabilities
 
 CANVAS_SIZE = 280
 STROKE_WIDTH = 20
 TRAINED = "trained"
 CHOICE_LABELS = {**resources.PRETRAINED_LABELS, TRAINED: "Your model"}
-
-
-def softmax(outputs: np.ndarray) -> np.ndarray:
-    """Logits (N, 10) -> probabilities; shifted by the row maximum so exp never overflows."""
-    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def probabilities(network, digit: np.ndarray) -> np.ndarray:
-    """(28, 28) image -> the ten class probabilities from the network."""
-    outputs = network.predict(shape_inputs(digit[None], network.input_shape)).astype(np.float64)
-    if network.layers[-1].type != "softmax":
-        outputs = softmax(outputs)
-    return outputs[0]
 
 
 def _clear() -> None:
@@ -93,7 +78,7 @@ def render() -> None:
             st.info("Draw a digit from 0 to 9 in the black box: the network reads it as soon "
                     "as you lift the pen.", icon=":material/draw:")
             return
-        chances = probabilities(network, digit)
+        chances = probabilities(network, digit[None])[0]  # (28, 28) -> (10,)
         guess = int(chances.argmax())
         picture, answer = st.columns([1, 2])
         picture.image(enlarge(digit, 4), caption="What the network sees (28×28)", clamp=True)

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from app import history, state
-from app.fitting import DataMismatch, check_fits, describe_shape
 from nncore import ModelFileError, io
+from nncore.tasks import DataMismatch, check_fits, describe_shape
 
 DATASET_NAMES = {"xor": "XOR", "mnist": "MNIST"}
 

@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app import chart_view, resources
-from app.fitting import DataMismatch, check_fits, shape_inputs
 from app.images import enlarge, first_layer_images
 from nncore import metrics
+from nncore.tasks import DataMismatch, check_fits, shape_inputs
 
 GALLERY_SIZE = 24
 XOR_TARGET_ERROR = 0.01

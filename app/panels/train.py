@@ -22,11 +22,11 @@ import streamlit as st
 
 from app import chart_view, resources, state
 from app import history as history_module
-from app.fitting import DataMismatch, check_fits, one_hot, shape_inputs
 from app.panels import build, results
-from nncore import LOSSES, Network, SpecError
+from nncore import LOSSES, Network, SpecError, tasks
 from nncore.metrics import decision_grid
 from nncore.optimizers import OPTIONS
+from nncore.tasks import DataMismatch, check_fits
 
 # While training, the progress bar is redrawn at most every PROGRESS_SECONDS and the charts
 # every CHART_SECONDS: each chart redraw costs the browser real work (the decision boundary
@@ -215,26 +215,14 @@ def boundary_rows(network, resolution=None):
 # ----------------------------------------------------------------------------- training
 
 
-def subset_indices(total: int, size: int, seed: int) -> np.ndarray:
-    """`size` of `total` sample indices, drawn at random with `seed`, in random order.
-
-    Never the first `size`: the stored digits may be grouped by label (all 0s, then all 1s,
-    ...), and validation_split holds out the *last* fraction before any shuffling. A random
-    draw gives every class its share whatever order the file has.
-    """
-    return np.random.default_rng(seed).permutation(total)[:size]
-
-
 def training_data(dataset: str, input_shape):
     """(x, y, validation_split) for the dataset, x reshaped to the network's input."""
     if dataset == "xor":
-        x, y = resources.xor()
-        return shape_inputs(x, input_shape), y, 0.0
-    x_train, y_train, _, _ = resources.mnist()
-    chosen = subset_indices(len(x_train), int(st.session_state.train_size),
-                            int(st.session_state.seed))
-    x = shape_inputs(x_train[chosen], input_shape)
-    return x, one_hot(y_train[chosen]), float(st.session_state.validation_split)
+        x, y = tasks.training_data("xor", input_shape)
+        return x, y, 0.0
+    x, y = tasks.training_data("mnist", input_shape, size=int(st.session_state.train_size),
+                               seed=int(st.session_state.seed), mnist=resources.mnist())
+    return x, y, float(st.session_state.validation_split)
 
 
 def first_weights(network):

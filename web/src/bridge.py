@@ -83,7 +83,8 @@ def setup(archive, directory):
     import nncore.datasets
     import nncore.io
     import nncore.metrics
-    import nncore.preprocess  # noqa: F401  (submodules the commands below use)
+    import nncore.preprocess
+    import nncore.tasks  # noqa: F401  (submodules the commands below use)
 
     nncore = imported
     return {"nncore": getattr(nncore, "__version__", "unknown")}
@@ -147,51 +148,19 @@ def validate(spec):
 # ---------------------------------------------------------------- training
 
 
-def dataset_arrays(dataset, size, seed, input_shape):
-    """(x, y, x_test, y_test) shaped for a network taking `input_shape` per sample."""
+def dataset_arrays(dataset, size, seed, network):
+    """(x, y, x_test, y_test) shaped for the network; y one-hot, y_test integer labels."""
+    nncore.tasks.check_fits(network.input_shape, network.output_shape, dataset)
     if dataset == "xor":
-        x, y = nncore.datasets.xor()
-        if tuple(input_shape) != (2,):
-            raise Refusal(
-                f"XOR points have 2 features but this network takes input shape "
-                f"{tuple(input_shape)}; use the XOR preset or set the input shape to 2"
-            )
+        x, y = nncore.tasks.training_data("xor", network.input_shape)
         return x, y, None, None
-    if dataset != "mnist":
-        raise Refusal(f"unknown data set {dataset!r}")
     if state["mnist"] is None:
         raise Refusal("MNIST is unavailable in this build, so only XOR can be trained")
-    if int(np.prod(input_shape)) != 28 * 28:
-        raise Refusal(
-            f"MNIST digits have 28x28 = 784 pixels but this network takes input shape "
-            f"{tuple(input_shape)}; use input shape 784 or 28, 28, 1"
-        )
-    x_train, y_train, x_test, y_test = state["mnist"]
-    size = int(size)
-    if not 10 <= size <= len(x_train):
-        raise Refusal(f"the MNIST subset size must be between 10 and {len(x_train)}")
-    # The bundled training digits are grouped by class: draw a random subset.
-    chosen = np.random.RandomState(seed).permutation(len(x_train))[:size]
-    return (
-        as_input(x_train[chosen], input_shape), y_train[chosen].astype(np.int64),
-        as_input(x_test[:MNIST_TEST_SIZE], input_shape), y_test[:MNIST_TEST_SIZE].astype(np.int64),
-    )
-
-
-def as_input(pixels, input_shape):
-    """uint8 digits (N, 28, 28) -> float32 in [0, 1] shaped (N,) + input_shape."""
-    images = pixels.astype(np.float32) * np.float32(1.0 / 255.0)
-    return images.reshape((len(images),) + tuple(input_shape))
-
-
-def check_outputs(network, dataset):
-    """XOR needs one output per point, MNIST one per digit class."""
-    outputs = int(np.prod(network.output_shape))
-    wanted = {"xor": 1, "mnist": 10}[dataset]
-    if outputs != wanted:
-        name, plural = ("XOR", "") if dataset == "xor" else ("MNIST", "s")
-        raise Refusal(f"{name} needs {wanted} output{plural} but this network's last layer "
-                      f"gives {outputs}; set the last dense layer's units to {wanted}")
+    x, y = nncore.tasks.training_data("mnist", network.input_shape, size=size, seed=seed,
+                                      mnist=state["mnist"])
+    x_test, y_test = state["mnist"][2][:MNIST_TEST_SIZE], state["mnist"][3][:MNIST_TEST_SIZE]
+    return (x, y, nncore.tasks.shape_inputs(x_test, network.input_shape),
+            y_test.astype(np.int64))
 
 
 def train_start(spec, settings):
@@ -200,9 +169,7 @@ def train_start(spec, settings):
     seed = int(settings.get("seed", 0))
     network = nncore.Network.from_spec(spec, seed=seed)
     dataset = settings.get("dataset", "xor")
-    x, y, x_test, y_test = dataset_arrays(dataset, settings.get("size", 2000), seed,
-                                          network.input_shape)
-    check_outputs(network, dataset)
+    x, y, x_test, y_test = dataset_arrays(dataset, settings.get("size", 2000), seed, network)
     network.compile(loss=settings["loss"], optimizer=settings["optimizer"],
                     lr=float(settings["lr"]), **settings.get("options", {}))
     epochs = int(settings["epochs"])
@@ -321,30 +288,15 @@ def predict(path, preview, width, height, model):
         if "empty" in str(error):
             return {"digit": None, "message": "Draw a digit in the box"}
         raise
-    shape = tuple(network.input_shape)
-    if int(np.prod(shape)) != 28 * 28:
-        raise Refusal(f"this model takes inputs of shape {shape}, not a 28x28 digit: train an "
-                      "MNIST network or pick a pretrained model")
+    nncore.tasks.check_fits(network.input_shape, network.output_shape, "mnist")
     start = time.time()
-    outputs = np.asarray(network.predict(digit_image.reshape((1,) + shape)), dtype=np.float64)
-    outputs = outputs.reshape(-1)
-    if len(outputs) != 10:
-        raise Refusal(f"this model has {len(outputs)} outputs, not 10 digits")
-    probabilities = to_probabilities(outputs)
+    probabilities = nncore.tasks.probabilities(network, digit_image[np.newaxis])[0]  # (10,)
     with open(preview, "wb") as handle:
         handle.write(digit_image.astype(np.float32).tobytes())
     digit = int(np.argmax(probabilities))
     return {"digit": digit, "confidence": float(probabilities[digit]),
             "probabilities": [float(p) for p in probabilities],
             "predict_seconds": time.time() - start}
-
-
-def to_probabilities(outputs):
-    """Softmax outputs pass through; other scores (no softmax layer) get one."""
-    if np.all(outputs >= 0) and abs(outputs.sum() - 1.0) < 1e-3:
-        return outputs
-    shifted = np.exp(outputs - outputs.max())
-    return shifted / shifted.sum()
 
 
 def choose_model(model):
