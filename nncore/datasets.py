@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import zlib
 
 import numpy as np
 
@@ -58,7 +59,7 @@ def read_idx(source):
     if data[:2] == GZIP_MAGIC:
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             message = f"not a valid IDX file: the gzip stream is damaged ({error})"
             raise ValueError(message) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:

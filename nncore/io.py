@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io as _io
 import json
+import os
 import zipfile
 
 import numpy as np
@@ -23,7 +24,12 @@ def save(network, file):
     arrays = {"format": np.array(FORMAT), "spec": np.array(json.dumps(meta))}
     for index, param in enumerate(network.parameters()):
         arrays["param_%d" % index] = param
-    np.savez(file, **arrays)
+    if isinstance(file, (str, os.PathLike)):
+        # np.savez would append ".npz" to a bare name; write exactly the path given
+        with open(file, "wb") as handle:
+            np.savez(handle, **arrays)
+    else:
+        np.savez(file, **arrays)
 
 
 def to_bytes(network):
@@ -61,6 +67,8 @@ def load(file, dtype="float32"):
 
     if isinstance(file, (bytes, bytearray, memoryview)):
         file = _io.BytesIO(bytes(file))
+    elif isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
+        raise ModelFileError("no model file at %s" % (file,))
     arrays = _read_arrays(file)
     if "spec" not in arrays or "format" not in arrays:
         raise ModelFileError("not an nncore model file: it has no 'spec' entry")

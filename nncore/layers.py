@@ -190,7 +190,12 @@ _ACTIVATION_CLASSES = {
 
 def Activation(name, **options):
     """Activation("tanh") -> Tanh(); the Keras spelling of the activation layers."""
-    return _ACTIVATION_CLASSES[_activation_name(name)](**options)
+    cls = _ACTIVATION_CLASSES[_activation_name(name)]
+    allowed = {"leaky_relu": ("alpha",)}.get(name, ())
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise SpecError("activation %r has no option %s" % (name, ", ".join(unknown)))
+    return cls(**options)
 
 
 # --------------------------------------------------------------------------- weighted layers

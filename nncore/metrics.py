@@ -35,5 +35,12 @@ def decision_grid(network, resolution=50, low=-0.5, high=1.5):
     axis = np.linspace(low, high, resolution)
     xs, ys = np.meshgrid(axis, axis)
     xs, ys = xs.ravel(), ys.ravel()
-    outputs = network.predict(np.stack([xs, ys], axis=1))
+    points = np.stack([xs, ys], axis=1)  # (resolution**2, 2)
+    if network.input_shape is not None and network.input_shape != (2,):
+        if int(np.prod(network.input_shape)) != 2:
+            raise ValueError(
+                "a decision grid needs a network with 2 inputs, not %s" % (network.input_shape,)
+            )
+        points = points.reshape((len(points),) + tuple(network.input_shape))  # e.g. (N, 1, 2, 1)
+    outputs = network.predict(points)
     return xs, ys, outputs.reshape(len(xs), -1)[:, 0]

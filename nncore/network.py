@@ -171,11 +171,23 @@ class Network:
     def compile(self, loss="mse", optimizer="sgd", lr=0.01, **optimizer_options):
         self.loss = losses_module.get(loss)
         self.optimizer = optimizers_module.get(optimizer, lr=lr, **optimizer_options)
+        # what a model file records to compile the same way again: the optimizer's own settings
+        options = self.optimizer.options()
+        if isinstance(optimizer, str):
+            name = optimizer
+            options = {key: options[key] for key in optimizers_module.OPTIONS[name]}
+        else:
+            name = self.optimizer.name
+            if name == "sgd" and options.pop("momentum", 0):
+                name = "nesterov" if options.get("nesterov") else "momentum"
+                options = {"momentum": self.optimizer.momentum}
+            else:
+                options = {key: options[key] for key in optimizers_module.OPTIONS.get(name, {})}
         self.training_config = {
             "loss": self.loss.name,
-            "optimizer": optimizer if isinstance(optimizer, str) else self.optimizer.name,
-            "lr": float(lr),
-            "options": dict(optimizer_options),
+            "optimizer": name,
+            "lr": self.optimizer.lr,
+            "options": options,
         }
         return self
 
@@ -213,6 +225,11 @@ class Network:
                 "x has %d samples but y has %s" % (samples, y.shape[0] if y.ndim else "none")
             )
         output = self.output_shape
+        if self.loss.name == "cross_entropy" and output[-1] < 2:
+            raise ValueError(
+                "cross_entropy needs at least 2 outputs (one per class) but the network has "
+                "%d; use binary_cross_entropy or mse for a single output" % output[-1]
+            )
         if self.loss.name == "cross_entropy" and y.ndim == 1:
             if not np.issubdtype(y.dtype, np.integer):
                 raise ValueError("class labels for cross_entropy must be integers")
@@ -283,6 +300,7 @@ class Network:
 
     def predict(self, x, batch_size=256):
         """Outputs for a batch, in slices of batch_size so big batches stay small in memory."""
+        batch_size = _check_positive_int(batch_size, "batch_size")
         x = self._check_x(x)
         outputs = [
             self._forward(x[start : start + batch_size], training=False, for_loss=False)
@@ -295,6 +313,7 @@ class Network:
     def evaluate(self, x, y, batch_size=256):
         """{"loss": mean loss, "accuracy": fraction right or None} over the whole set."""
         self._require_compiled()
+        batch_size = _check_positive_int(batch_size, "batch_size")
         x = self._check_x(x)
         y = self._check_y(y, len(x))
         if len(x) == 0:
@@ -328,7 +347,8 @@ class Network:
                    validation_data=None, shuffle=True, seed=None):
         """The training loop, one event (a plain dict) per batch and per epoch.
 
-        Closing the generator stops training between two batches, keeping the weights.
+        The arguments are checked here, at the call; the returned generator trains.
+        Closing it stops training between two batches, keeping the weights.
         """
         self._require_compiled()
         epochs = _check_positive_int(epochs, "epochs")
@@ -336,10 +356,14 @@ class Network:
         x = self._check_x(x)
         y = self._check_y(y, len(x))
         if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (x_val, y_val)")
             x_val = self._check_x(validation_data[0])
             y_val = self._check_y(validation_data[1], len(x_val))
         elif validation_split:
-            if not 0 < validation_split < 1:
+            if isinstance(validation_split, bool) or not isinstance(
+                validation_split, (int, float, np.floating)
+            ) or not 0 < validation_split < 1:
                 raise ValueError("validation_split must lie in [0, 1), got %r" % validation_split)
             # as Keras does: the last fraction of the data, taken before shuffling
             split = int(len(x) * (1 - validation_split))
@@ -348,11 +372,13 @@ class Network:
             x_val = y_val = None
         if x_val is not None and len(x_val) == 0:
             x_val = y_val = None
-        samples = len(x)
-        if samples == 0:
+        if len(x) == 0:
             raise ValueError("there is nothing to train on: x has no samples")
-        batches = -(-samples // batch_size)
+        return self._events(x, y, x_val, y_val, epochs, batch_size, shuffle, seed)
 
+    def _events(self, x, y, x_val, y_val, epochs, batch_size, shuffle, seed):
+        samples = len(x)
+        batches = -(-samples // batch_size)
         rng = np.random.default_rng(seed)
         for layer in self.layers:
             if isinstance(layer, Dropout):

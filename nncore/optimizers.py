@@ -7,13 +7,32 @@ from __future__ import annotations
 import numpy as np
 
 
+def _number(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError("%s must be a number, got %r" % (name, value))
+    return float(value)
+
+
+def _positive(value, name):
+    value = _number(value, name)
+    if not value > 0:
+        raise ValueError("%s must be a positive number, got %r" % (name, value))
+    return value
+
+
+def _decay(value, name):
+    """A running-average or momentum coefficient: 0 <= value < 1."""
+    value = _number(value, name)
+    if not 0 <= value < 1:
+        raise ValueError("%s must lie in [0, 1), got %r" % (name, value))
+    return value
+
+
 class Optimizer:
     name = "optimizer"
 
     def __init__(self, lr=0.01):
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError("the learning rate must be a positive number, got %r" % (lr,))
-        self.lr = float(lr)
+        self.lr = _positive(lr, "the learning rate")
         self.state = None
         self.iterations = 0
 
@@ -45,9 +64,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False):
         super().__init__(lr)
-        if not 0 <= momentum < 1:
-            raise ValueError("momentum must lie in [0, 1), got %r" % (momentum,))
-        self.momentum = float(momentum)
+        self.momentum = _decay(momentum, "momentum")
         self.nesterov = bool(nesterov)
 
     def options(self):
@@ -75,7 +92,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.001, rho=0.9, epsilon=1e-7):
         super().__init__(lr)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho, self.epsilon = _decay(rho, "rho"), _positive(epsilon, "epsilon")
 
     def options(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -95,7 +112,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=0.01, epsilon=1e-7):
         super().__init__(lr)
-        self.epsilon = float(epsilon)
+        self.epsilon = _positive(epsilon, "epsilon")
 
     def options(self):
         return {"epsilon": self.epsilon}
@@ -118,7 +135,7 @@ class Adadelta(Optimizer):
 
     def __init__(self, lr=1.0, rho=0.95, epsilon=1e-6):
         super().__init__(lr)
-        self.rho, self.epsilon = float(rho), float(epsilon)
+        self.rho, self.epsilon = _decay(rho, "rho"), _positive(epsilon, "epsilon")
 
     def options(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -145,7 +162,8 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         super().__init__(lr)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1, self.beta_2 = _decay(beta_1, "beta_1"), _decay(beta_2, "beta_2")
+        self.epsilon = _positive(epsilon, "epsilon")
 
     def options(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
@@ -172,7 +190,8 @@ class Adamax(Optimizer):
 
     def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
         super().__init__(lr)
-        self.beta_1, self.beta_2, self.epsilon = float(beta_1), float(beta_2), float(epsilon)
+        self.beta_1, self.beta_2 = _decay(beta_1, "beta_1"), _decay(beta_2, "beta_2")
+        self.epsilon = _positive(epsilon, "epsilon")
 
     def options(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
