@@ -159,3 +159,20 @@ def test_draw_tab_prompts_on_an_empty_canvas_and_refuses_a_model_that_cannot_rea
     app.button(key="train_button").click().run()  # an XOR model: 2 inputs, 1 output
     no_traceback(app)
     assert "Your model cannot read digits" in texts(app.warning)
+
+
+def test_an_impossible_optimizer_setting_is_a_message_not_a_traceback():
+    app = start()
+    app.selectbox(key="optimizer").set_value("adam").run()
+    app.number_input(key="option-adam-beta_1").set_value(1.0).run()
+    app.button(key="train_button").click().run()
+    no_traceback(app)
+    assert "beta_1 must lie in [0, 1)" in texts(app.error)
+
+
+def test_cross_entropy_on_xor_is_refused_with_a_reason():
+    app = start()
+    app.selectbox(key="loss").set_value("cross_entropy").run()
+    app.button(key="train_button").click().run()
+    no_traceback(app)
+    assert "at least 2 outputs" in texts(app.error)

@@ -166,6 +166,7 @@ def test_bridge_trains_xor_in_chunks_and_refuses_mismatched_data(bridge):
         chunk = call(bridge, "train_step", seconds=0.01)["result"]
         epochs.extend(chunk["epochs"])
     assert [epoch["epoch"] for epoch in epochs] == list(range(1, 51))
+    assert epochs[-1]["loss"] < epochs[0]["loss"] / 2  # it learned, not just counted epochs
     assert "boundary" in chunk and len(chunk["boundary"]["output"]) == 31 * 31
     assert call(bridge, "train_finish")["result"]["epochs_done"] == 50
 
@@ -192,3 +193,17 @@ def test_bridge_says_when_mnist_is_missing(bridge, monkeypatch):
     assert "MNIST is unavailable" in error["error"]["message"]
     monkeypatch.undo()
     assert call(bridge, "load_data")["result"]["mnist"] == {"train": 10000, "test": 10000}
+
+
+def test_bridge_ends_a_run_whose_step_failed(bridge, monkeypatch):
+    settings = {"dataset": "xor", "loss": "mse", "optimizer": "sgd", "options": {}, "lr": 0.1,
+                "batch_size": 1, "epochs": 5, "seed": 0}
+    call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=settings)
+
+    def broken(network):
+        raise ValueError("boundary broke")
+
+    monkeypatch.setitem(bridge, "boundary", broken)
+    error = call(bridge, "train_step", seconds=1.0)["error"]
+    assert error["message"] == "boundary broke"
+    assert "no training run" in call(bridge, "train_step", seconds=0.01)["error"]["message"]

@@ -165,6 +165,8 @@ def _draw_status(places) -> None:
         return
     if run["status"] == "diverged":
         places["status"].error(run["message"], icon=":material/local_fire_department:")
+    elif run["status"] == "error":
+        places["status"].error(run["message"], icon=":material/error:")
     elif run["status"] == "stopped":
         places["status"].warning(run["message"], icon=":material/stop_circle:")
     elif run["status"] == "done":
@@ -245,6 +247,11 @@ def run_pending(places) -> None:
         network.compile(loss=st.session_state.loss, optimizer=st.session_state.optimizer,
                         lr=float(st.session_state.lr), **optimizer_options())
         x, y, validation_split = training_data(dataset, network.input_shape)
+        # train_iter checks the data and settings at the call, before any training
+        events = network.train_iter(x, y, int(st.session_state.epochs),
+                                    batch_size=int(st.session_state.batch_size),
+                                    validation_split=validation_split,
+                                    seed=int(st.session_state.seed))
     except (SpecError, ValueError, TypeError) as error:
         places["status"].error(f"Training could not start: {error}", icon=":material/warning:")
         return
@@ -260,9 +267,6 @@ def run_pending(places) -> None:
     st.session_state.run = run
     places["status"].info("Training…", icon=":material/hourglass_top:")
 
-    events = network.train_iter(x, y, run["epochs"], batch_size=int(st.session_state.batch_size),
-                                validation_split=validation_split,
-                                seed=int(st.session_state.seed))
     last_progress = last_charts = 0.0
     try:
         for event in events:
@@ -285,6 +289,8 @@ def run_pending(places) -> None:
             if now - last_charts >= CHART_SECONDS and (history["epochs"] or history["batches"]):
                 last_charts = now
                 _draw_charts(places)
+    except Exception as error:  # noqa: BLE001 - a message in the page, never a traceback
+        run.update(status="error", message=f"Training stopped with an error: {error}")
     finally:
         # Reached on Stop, and when Streamlit abandons this script run (a rerun, a closed tab).
         events.close()
@@ -295,6 +301,10 @@ def run_pending(places) -> None:
         run["finished"].set()
     if run["status"] == "stopped":
         return  # a newer script run, the one the Stop click started, draws the page
+    if run["status"] == "error":
+        _draw_progress(places, run)
+        _draw_status(places)
+        return
     if run["status"] == "done":
         run["message"] = (f"Trained {run['epochs']} epochs in {run['seconds']:.1f} s; "
                           f"final error {run['loss']:.4g}.")

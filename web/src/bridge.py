@@ -196,6 +196,16 @@ def train_step(seconds):
     run = state["run"]
     if run is None:
         raise Refusal("no training run is in progress")
+    try:
+        return _pull_events(run, seconds)
+    except Exception:
+        # a run that failed is over: the next step must not report it "done"
+        run["events"].close()
+        state["run"] = None
+        raise
+
+
+def _pull_events(run, seconds):
     deadline = time.time() + float(seconds)
     epochs, batches, notices = [], [], []
     while time.time() < deadline and not run["done"]:
