@@ -353,3 +353,23 @@ def test_network_gradients_take_one_channel_images():
     rng = np.random.default_rng(24)
     net = network(spec, "mse")
     check_network(net, rng.normal(size=(4, 5, 5)), rng.normal(size=(4, 1)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxpool_fast_path_matches_the_window_argmax_reference(dtype):
+    # ties on purpose (rounded values, ReLU zeros): the first maximum of a window must win
+    rng = np.random.default_rng(3)
+    x = np.maximum(np.round(rng.standard_normal((3, 7, 9, 4)), 1), 0).astype(dtype)
+    grad = rng.standard_normal((3, 3, 4, 4)).astype(dtype)
+    pool = nncore.MaxPool2D(2)
+    windows = pool._windows(x)  # (N, OH, OW, C, p*p)
+    first = windows.argmax(axis=-1)
+    expected = np.take_along_axis(windows, first[..., None], axis=-1)[..., 0]
+    expected_grad = np.zeros_like(windows)
+    np.put_along_axis(expected_grad, first[..., None], grad[..., None], axis=-1)
+    expected_grad = expected_grad.reshape(3, 3, 4, 4, 2, 2).transpose(0, 1, 4, 2, 5, 3)
+    y = pool.forward(x, training=True)
+    x_grad = pool.backward(grad)
+    assert y.dtype == dtype and np.array_equal(y, expected)
+    assert np.array_equal(x_grad[:, :6, :8], expected_grad.reshape(3, 6, 8, 4))
+    assert not x_grad[:, 6:].any() and not x_grad[:, :, 8:].any()  # cropped rows/columns
