@@ -180,8 +180,8 @@ class Adam(Optimizer):
             w -= (self.lr / correction_1) * m / (np.sqrt(v / correction_2) + self.epsilon)
 
 
-class Adamax(Optimizer):
-    """Adam with the infinity norm.
+class Adamax(Adam):
+    """Adam with the infinity norm (same options as Adam, its own default lr).
 
     u <- max(beta_2 u, |g|);  w <- w - lr / (1 - beta_1^t) m / (u + eps).
     """
@@ -189,12 +189,7 @@ class Adamax(Optimizer):
     name = "adamax"
 
     def __init__(self, lr=0.002, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        super().__init__(lr)
-        self.beta_1, self.beta_2 = _decay(beta_1, "beta_1"), _decay(beta_2, "beta_2")
-        self.epsilon = _positive(epsilon, "epsilon")
-
-    def options(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}
+        super().__init__(lr, beta_1, beta_2, epsilon)
 
     def update(self, params, grads):
         means, norms = self._slots(params, 2)
