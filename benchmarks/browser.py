@@ -165,8 +165,7 @@ def main(argv=None):
 
     from playwright.sync_api import sync_playwright
 
-    sys.path.insert(0, ROOT)
-    from web.build import build
+    from web.build import build  # the repository root is on sys.path (above)
 
     load_at_start = load_average()
     site = tempfile.mkdtemp(prefix="nncore-bench-site-")
