@@ -1,4 +1,4 @@
-"""Show an app.charts chart in Streamlit, fast, however many rows it has.
+"""Show a chart of the charts package in Streamlit, fast, however many rows it has.
 
 Altair validates every row of inline data against the Vega-Lite JSON schema, which takes
 seconds for a few thousand loss points. The charts' specs do not depend on the rows, so we
@@ -13,7 +13,7 @@ import functools
 
 import pandas as pd
 
-from app import charts
+import charts
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,4 +1,4 @@
-"""app/charts.py: the chart contract shared by the Streamlit app and the static web site."""
+"""charts/: the chart contract shared by the Streamlit app and the static web site."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("altair")
-from app import chart_view, charts  # noqa: E402
+import charts  # noqa: E402
+from app import chart_view  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
@@ -77,5 +78,5 @@ def test_streamlit_view_uses_the_exported_spec_with_the_rows():
 
 
 def test_charts_module_imports_without_streamlit():
-    code = "import sys, app.charts; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    code = "import sys, charts; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

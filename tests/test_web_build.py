@@ -1,7 +1,7 @@
 """Fast checks of the static web build (no browser): what `python -m web.build` writes.
 
 The browser behaviour is tested in tests/e2e/test_web.py; here: the files are there, every
-URL is relative, the chart specs and presets are the ones nncore and app.charts define,
+URL is relative, the chart specs and presets are the ones nncore and charts define,
 the nncore zip imports on its own, and the worker's Python glue (web/src/bridge.py) serves
 its commands under CPython too.
 """
@@ -63,8 +63,8 @@ def test_every_url_in_the_page_is_relative(site):
         assert "http://" not in text and "https://" not in text, script.name
 
 
-def test_chart_specs_come_from_app_charts(site):
-    from app.charts import export_specs
+def test_chart_specs_come_from_the_charts_package(site):
+    from charts import export_specs
 
     specs = json.loads((site / "charts.json").read_text())
     assert specs == json.loads(json.dumps(export_specs()))

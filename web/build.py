@@ -8,7 +8,7 @@ The site is self-contained except for Pyodide, which comes from the official CDN
     DIR/vendor/               vega, vega-lite, vega-embed (from web/node_modules)
     DIR/nncore.zip            the nncore package, with its MNIST subset and pretrained weights
     DIR/config.json           where Pyodide is, presets, layer options, losses, optimizers
-    DIR/charts.json           the Vega-Lite spec of every chart, from app.charts.export_specs()
+    DIR/charts.json           the Vega-Lite spec of every chart, from charts.export_specs()
     DIR/pyodide/              only with --pyodide DIR: the runtime plus the numpy package
 
 Every URL inside the site is relative, so it can be served from any sub-path.
@@ -196,9 +196,9 @@ def chart_specs() -> dict:
     """Every chart's Vega-Lite spec, from the same Altair functions the Streamlit app draws."""
     sys.path.insert(0, str(ROOT))
     try:
-        from app.charts import export_specs
+        from charts import export_specs
     except ImportError as error:
-        raise BuildError(f"cannot import app.charts (pip install altair): {error}") from None
+        raise BuildError(f"cannot import charts (pip install altair): {error}") from None
     return export_specs()
 
 

@@ -1,4 +1,4 @@
-/* Charts: the Vega-Lite specs exported from app/charts.py, rendered with vega-embed and fed
+/* Charts: the Vega-Lite specs exported from charts/ (the one chart definition), rendered with vega-embed and fed
  * through their named data sources ("loss", "grid", ...). Updates are queued per chart so
  * rows arrive in order even while a previous render is running. */
 
