@@ -16,6 +16,13 @@ def mnist():
     return datasets.load_mnist()
 
 
+@st.cache_resource(show_spinner="Loading the MNIST digits…")
+def mnist_uint8():
+    """The digits as stored, (x_train, y_train, x_test, y_test) with uint8 pixels: what
+    every training session shares (nncore.lab scales each batch it takes)."""
+    return datasets.load_mnist_uint8()
+
+
 @st.cache_resource(show_spinner=False)
 def xor():
     """The four XOR points: x (4, 2), y (4, 1)."""

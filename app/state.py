@@ -1,8 +1,10 @@
 """Everything one browser session owns, kept in st.session_state.
 
-Two people never share a model or a run: the layer stack, the trained network, the training
-history and the evaluation all live here. Shared read-only things (data, pretrained weights)
-live in app.resources instead.
+The experiment (nncore.lab.experiment: the layer stack plus the training settings) is this
+session's one state: the Build and Train widgets edit it, `experiment()` reads it back from
+them, and the address bar keeps it as `?e=<encoded>`, so a link restores it. The session's
+training run is an nncore.lab.Session, stepped by the Train tab's live fragment.
+Shared read-only things (data, pretrained weights) live in app.resources instead.
 """
 
 from __future__ import annotations
@@ -12,18 +14,17 @@ import itertools
 
 import streamlit as st
 
-from app import history
-from nncore import spec as spec_module
+from app import resources
+from nncore import optimizers
+from nncore.lab import DEFAULT_SPEED, SPEEDS, ExperimentError, Session
+from nncore.lab import experiment as experiment_module
 
-# Training settings for each preset (what a person would try first), shared with the web page
-PRESET_TRAINING = spec_module.TRAINING
-PRESET_LABELS = {
-    "xor": "XOR: 2-3-1 tanh (the articles' net)",
-    "mnist-mlp": "MNIST MLP: 784-100-50-10 (the articles' net)",
-    "mnist-cnn": "MNIST CNN: conv-pool-dense",
-}
-DEFAULT_PRESET = "xor"
-TRAINING_DEFAULTS = spec_module.TRAINING_DEFAULTS
+PRESET_LABELS = experiment_module.PRESET_LABELS
+DEFAULT_PRESET = experiment_module.DEFAULT_PRESET
+QUERY_KEY = "e"  # ?e=<the encoded experiment>
+# the training settings: widget key == experiment field
+SETTINGS = ("dataset", "train_size", "validation_split", "seed", "loss", "optimizer", "lr",
+            "batch_size", "epochs")
 
 _layer_ids = itertools.count(1)
 
@@ -40,43 +41,78 @@ def current_spec() -> dict:
 
 
 def load_spec(spec: dict) -> None:
-    """Replace the stack being edited (a preset or an uploaded model's spec)."""
+    """Replace the stack being edited (a preset, a link or an uploaded model's spec)."""
     st.session_state.input_shape = [int(size) for size in spec["input_shape"]]
     st.session_state.layers = with_ids(copy.deepcopy(spec["layers"]))
     st.session_state.input_shape_text = ", ".join(str(s) for s in st.session_state.input_shape)
 
 
+def option_key(optimizer: str, option: str) -> str:
+    return f"option-{optimizer}-{option}"
+
+
+def optimizer_options() -> dict:
+    name = st.session_state.optimizer
+    return {option: float(st.session_state.get(option_key(name, option), default))
+            for option, default in optimizers.OPTIONS[name].items()}
+
+
+def experiment() -> dict:
+    """The experiment the widgets show (not yet validated: see experiment_module.check)."""
+    state = st.session_state
+    result = {key: state[key] for key in SETTINGS}
+    result.update(preset=state.preset, spec=current_spec(), options=optimizer_options())
+    return result
+
+
+def apply_experiment(settings: dict) -> None:
+    """Set every widget from an experiment (a preset's defaults or a link's)."""
+    state = st.session_state
+    load_spec(settings["spec"])
+    state.preset = settings["preset"]
+    state.preset_choice = settings["preset"]
+    for key in SETTINGS:
+        state[key] = settings[key]
+    for option, value in settings["options"].items():
+        state[option_key(settings["optimizer"], option)] = float(value)
+
+
 def load_preset(name: str) -> None:
     """A preset sets the stack and the training settings that suit it."""
-    load_spec(spec_module.PRESETS[name])
-    st.session_state.preset = name
-    for key, value in PRESET_TRAINING[name].items():
-        st.session_state[key] = value
+    apply_experiment(experiment_module.default(name))
 
 
-def set_model(network, origin: str) -> None:
-    """The session's current model (trained here or uploaded) and what was measured on it."""
-    st.session_state.network = network
-    st.session_state.network_origin = origin
-    st.session_state.evaluation = None
-    st.session_state.model_version += 1
+def session() -> Session:
+    return st.session_state.session
 
 
 def initialise() -> None:
-    """Defaults for a new session; an existing session keeps its values."""
+    """Defaults for a new session (from the link when it carries an experiment)."""
     state = st.session_state
-    if "layers" not in state:
-        load_preset(DEFAULT_PRESET)
-    for key, value in TRAINING_DEFAULTS.items():
-        state.setdefault(key, value)
-    for key, value in PRESET_TRAINING[state.get("preset", DEFAULT_PRESET)].items():
-        state.setdefault(key, value)
-    state.setdefault("network", None)
-    state.setdefault("network_origin", None)
-    state.setdefault("evaluation", None)
-    state.setdefault("model_version", 0)
-    state.setdefault("run", None)
-    state.setdefault("history", history.new())
-    state.setdefault("train_requested", False)
+    if "session" not in state:
+        state.session = Session(mnist=resources.mnist_uint8)
+        state.speed = DEFAULT_SPEED
+        state.link_notice = None
+        text = st.query_params.get(QUERY_KEY)
+        settings = experiment_module.default(DEFAULT_PRESET)
+        if text:
+            try:
+                settings = experiment_module.decode(text)
+            except ExperimentError as error:
+                state.link_notice = f"{error} Showing the XOR preset instead."
+        apply_experiment(settings)
+    state.session.speed = SPEEDS.get(state.speed)
+    state.setdefault("train_message", None)
     state.setdefault("canvas_generation", 0)
     state.setdefault("upload_message", None)
+    state.setdefault("offer_trained_model", False)
+
+
+def keep_in_address_bar() -> None:
+    """Write the experiment into the URL, so the address bar is always a share link."""
+    try:
+        text = experiment_module.encode(experiment_module.check(experiment()))
+    except ExperimentError:
+        return  # an invalid stack stays out of the link until it is fixed
+    if st.query_params.get(QUERY_KEY) != text:
+        st.query_params[QUERY_KEY] = text

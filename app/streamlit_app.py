@@ -26,19 +26,25 @@ st.title("nncore")
 st.caption("A neural network written from scratch in NumPy. Build a stack of layers, train it on "
            "XOR or MNIST and watch the error fall, then draw a digit for it to read.")
 
+if st.session_state.link_notice:
+    st.warning(st.session_state.link_notice, icon=":material/link_off:")
+
 build_tab, train_tab, draw_tab, model_tab = st.tabs(["Build", "Train", "Draw", "Model"])
 with build_tab:
     build.render()
 with train_tab:
-    placeholders = train.render()
+    train.render()
 with draw_tab:
     draw.render()
 with model_tab:
     model.render()
 
-# Last, so every tab is on the page while the network trains.
+# Last, so every tab is on the page before a slice of training runs: the live view is a
+# fragment that steps the session on a timer while a run is active.
 with train_tab:
-    train.run_pending(placeholders)
+    train.live_view()
+
+state.keep_in_address_bar()
 
 # Once per process, after the page is drawn: build the chart specs (about half a second of
 # Altair work), so the first live chart of a training run does not wait for it.

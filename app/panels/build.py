@@ -174,7 +174,7 @@ def render() -> None:
     presets = list(state.PRESET_LABELS)
     top = st.columns([2, 1])
     top[0].selectbox(
-        "Start from a preset", presets, index=presets.index(st.session_state.preset),
+        "Start from a preset", presets,
         format_func=state.PRESET_LABELS.get, key="preset_choice", on_change=_choose_preset,
         help="Loading a preset replaces the stack and sets the Train tab to suit it.",
     )

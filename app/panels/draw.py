@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from app import chart_view, resources
+from app import chart_view, resources, state
 from app.images import enlarge
 from nncore.preprocess import canvas_to_mnist
 from nncore.tasks import DataMismatch, check_fits, probabilities
@@ -28,12 +28,15 @@ def _clear() -> None:
 def _choose_model():
     """The model that answers, or (None, reason) when the chosen one cannot."""
     choices = list(CHOICE_LABELS)
+    if st.session_state.offer_trained_model:  # a digit network was just trained: offer it
+        st.session_state.offer_trained_model = False
+        st.session_state.draw_model = TRAINED
     st.radio("Model", choices, format_func=CHOICE_LABELS.get, key="draw_model",
              horizontal=True, help="A pretrained model works right away; 'Your model' is the "
                                    "one trained in the Train tab or uploaded in the Model tab.")
     choice = st.session_state.draw_model
     if choice == TRAINED:
-        network = st.session_state.network
+        network = state.session().network
         if network is None:
             return None, ("There is no model of yours yet: train one on MNIST in the Train tab "
                           "or upload one in the Model tab, or pick a pretrained model.")

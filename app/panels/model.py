@@ -11,8 +11,10 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import history, state
+from app import state
 from nncore import ModelFileError, io
+from nncore.lab import ExperimentError
+from nncore.lab import experiment as experiment_module
 from nncore.tasks import DataMismatch, check_fits, describe_shape
 
 DATASET_NAMES = {"xor": "XOR", "mnist": "MNIST"}
@@ -30,12 +32,34 @@ def read_upload(name: str, data: bytes) -> None:
         st.session_state.upload_message = ("error", f"{name} is not an nncore model file "
                                                     f"({type(error).__name__}: {error}).")
         return
-    state.set_model(network, "uploaded")
-    state.load_spec(network.to_spec())
-    st.session_state.run = None
-    st.session_state.history = history.new()
-    st.session_state.upload_message = ("success", f"Loaded {name}: it is now your model, and "
-                                                  f"its stack is in the Build tab.")
+    state.session().use_model(network, f"imported from {name}")
+    _take_settings(network)
+    st.session_state.upload_message = ("success", f"Loaded {name}: it is now your model, its "
+                                                  f"stack is in the Build tab, and Continue in "
+                                                  f"the Train tab trains it on.")
+
+
+def _take_settings(network) -> None:
+    """Build and Train follow the imported model: its stack, its dataset, its training setup."""
+    settings = state.experiment()
+    settings["spec"] = network.to_spec()
+    for dataset in experiment_module.DATASETS:
+        try:
+            check_fits(network.input_shape, network.output_shape, dataset)
+        except DataMismatch:
+            continue
+        settings["dataset"] = dataset
+        break
+    config = network.training_config or {}
+    for key in ("loss", "optimizer", "lr", "options"):
+        if config.get(key) is not None:
+            settings[key] = config[key]
+    try:
+        settings = experiment_module.check(settings)
+    except ExperimentError:
+        state.load_spec(settings["spec"])  # the stack at least; the message shows in Train
+        return
+    state.apply_experiment(settings)
 
 
 def spec_text(spec: dict) -> str:
@@ -54,7 +78,7 @@ def _handle_upload() -> None:
 def _model_bytes(network) -> bytes:
     """The .npz bytes of the session's model, made once per model version."""
     cached = st.session_state.get("model_bytes")
-    version = st.session_state.model_version
+    version = (id(network), state.session().version)
     if cached is None or cached[0] != version:
         cached = (version, io.to_bytes(network))
         st.session_state.model_bytes = cached
@@ -79,12 +103,12 @@ def render() -> None:
         kind, text = message
         (st.error if kind == "error" else st.success)(text)
 
-    network = st.session_state.network
+    session = state.session()
+    network = session.network
     if network is None:
         st.info("No model yet: train one in the Train tab or upload one above.")
         return
-    origin = {"trained": "trained in this session", "uploaded": "uploaded"}.get(
-        st.session_state.network_origin, "")
+    origin = session.origin or ""
     st.markdown(f"Input {describe_shape(network.input_shape)} → output "
                 f"{describe_shape(network.output_shape)}, "
                 f"{network.count_parameters():,} parameters, {origin}.")

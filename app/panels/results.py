@@ -1,5 +1,5 @@
-"""What a trained model does: XOR predictions, or MNIST test accuracy, confusion, mistakes,
-and the patterns the first layer learned."""
+"""The Train tab's live view: where the run stands, its verdict, and every chart and picture
+of the current model, all drawn from the session's report and rows (nncore.lab)."""
 
 from __future__ import annotations
 
@@ -7,104 +7,79 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app import chart_view, resources
-from app.images import enlarge, first_layer_images
-from nncore import metrics
-from nncore.tasks import DataMismatch, check_fits, shape_inputs
+from app import chart_view
+from app.images import enlarge
 
-GALLERY_SIZE = 24
-XOR_TARGET_ERROR = 0.01
-
-
-def fits(network, dataset: str) -> bool:
-    try:
-        check_fits(network.input_shape, network.output_shape, dataset)
-    except DataMismatch:
-        return False
-    return True
+VERDICT_ICONS = {"learned": ":material/check_circle:", "did_not_learn": ":material/warning:",
+                 "diverged": ":material/local_fire_department:", "error": ":material/error:",
+                 "stopped": ":material/stop_circle:"}
 
 
-def evaluate_current_model() -> None:
-    """Score the session's model on the official 10,000 MNIST test digits (once per model)."""
-    network = st.session_state.network
-    _, _, x_test, y_test = resources.mnist()
-    outputs = network.predict(shape_inputs(x_test, network.input_shape))
-    predicted = outputs.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != y_test)
-    st.session_state.evaluation = {
-        "model_version": st.session_state.model_version,
-        "accuracy": metrics.accuracy(y_test, predicted),
-        "confusion": metrics.confusion_matrix(y_test, predicted, num_classes=10),
-        "wrong": wrong[:GALLERY_SIZE],
-        "wrong_count": len(wrong),
-        "predicted": predicted[wrong[:GALLERY_SIZE]],
-    }
+def render_status(report: dict) -> None:
+    st.markdown(f'<div id="train-status">{report["text"]}</div>', unsafe_allow_html=True)
+    if report["progress"] is not None and report["status"] != "finished":
+        st.progress(report["progress"])
+    verdict = report["verdict"]
+    if verdict is None:
+        return
+    text = verdict["title"] + (f" {verdict['advice']}" if verdict["advice"] else "")
+    kind = verdict["kind"]
+    show = {"learned": st.success, "stopped": st.info}.get(kind, st.warning)
+    if kind == "error":
+        show = st.error
+    show(text, icon=VERDICT_ICONS.get(kind))
 
 
-def _xor_predictions(network) -> None:
-    x, y = resources.xor()
-    outputs = network.predict(shape_inputs(x, network.input_shape)).reshape(-1)
-    table = pd.DataFrame({
-        "x1": x[:, 0].astype(int), "x2": x[:, 1].astype(int), "target": y[:, 0].astype(int),
-        "output": np.round(outputs.astype(float), 4),
-        "prediction": (outputs > 0.5).astype(int),
-    })
-    table["right"] = np.where(table["prediction"] == table["target"], "✓", "✗")
-    error = float(np.mean((outputs - y[:, 0]) ** 2))
+def picture_array(picture: dict) -> np.ndarray:
+    """A lab picture {width, height, pixels 0..255} as a (height, width) uint8 image."""
+    return np.asarray(picture["pixels"], dtype=np.uint8).reshape(picture["height"],
+                                                                 picture["width"])
+
+
+def render_charts(session, report: dict) -> None:
+    rows = session.rows()
+    if not rows["loss"] and not rows["grid"] and not rows["test"]:
+        return
+    left, right = st.columns(2)
+    if rows["loss"]:
+        chart_view.show(left, "loss", loss=rows["loss"])
+    if rows["accuracy"]:
+        chart_view.show(right, "accuracy", accuracy=rows["accuracy"])
+    if rows["grid"]:
+        left, right = st.columns(2)
+        chart_view.show(left, "boundary", grid=rows["grid"], points=rows["points"])
+        with right:
+            _xor_answers(rows["answers"])
+    if rows["test"]:
+        _test_results(rows)
+    if rows["weights"]:
+        st.markdown("#### What the first layer looks for")
+        what = ("what training changed in one unit's (or filter's) weights"
+                if rows["weights"][0]["changed"] else "one unit's (or filter's) weights")
+        st.caption(f"Each image is {what}: light = positive, dark = negative, grey = zero.")
+        images = [enlarge(picture_array(p), max(1, 56 // p["width"])) for p in rows["weights"]]
+        st.image(images, width=56, clamp=True)
+
+
+def _xor_answers(answers) -> None:
     st.markdown("#### What the network answers")
+    table = pd.DataFrame([{"x1": a["x1"], "x2": a["x2"], "target": a["target"],
+                           "output": a["output"], "answer": a["answer"],
+                           "right": "✓" if a["right"] else "✗"} for a in answers])
     st.dataframe(table, hide_index=True, width="content")
-    if error < XOR_TARGET_ERROR and (table["right"] == "✓").all():
-        st.success(f"Error {error:.5f} < {XOR_TARGET_ERROR}: the network has learned XOR.")
-    else:
-        st.caption(f"Mean squared error on the four points: {error:.5f}")
 
 
-def _mnist_results(evaluation) -> None:
-    _, _, x_test, y_test = resources.mnist()
-    st.markdown("#### On the official MNIST test set (10,000 digits)")
+def _test_results(rows) -> None:
+    test = rows["test"]
+    st.markdown(f"#### On the official MNIST test set ({test['samples']:,} digits)")
     left, right = st.columns([1, 2])
-    left.metric("Test accuracy", f"{evaluation['accuracy']:.2%}")
-    left.caption(f"{evaluation['wrong_count']:,} digits misread")
-    confusion = evaluation["confusion"]
-    rows = [{"actual": actual, "predicted": predicted, "count": int(confusion[actual, predicted])}
-            for actual in range(10) for predicted in range(10)]
+    left.metric("Test accuracy", f"{test['accuracy']:.2%}")
+    left.caption(f"{test['wrong']:,} digits misread")
     with right:
-        chart_view.show(st, "confusion", confusion=rows)
-    if len(evaluation["wrong"]):
+        chart_view.show(st, "confusion", confusion=rows["confusion"])
+    if rows["misread"]:
         st.markdown("#### Misread digits")
         st.caption("Under each digit: what it is → what the network read.")
-        images = [enlarge(x_test[index], 2) for index in evaluation["wrong"]]
-        captions = [f"{y_test[index]} → {guess}"
-                    for index, guess in zip(evaluation["wrong"], evaluation["predicted"])]
+        images = [enlarge(picture_array(item["picture"]), 2) for item in rows["misread"]]
+        captions = [f"{item['actual']} → {item['predicted']}" for item in rows["misread"]]
         st.image(images, caption=captions, width=56, clamp=True)
-    run = st.session_state.run
-    initial = run.get("initial_weights") if run else None
-    patterns = first_layer_images(st.session_state.network, initial=initial)
-    if patterns:
-        st.markdown("#### What the first layer looks for")
-        what = ("what training changed in one unit's (or filter's) weights" if initial is not None
-                else "one unit's (or filter's) weights")
-        st.caption(f"Each image is {what}: light = positive, dark = negative, grey = zero.")
-        st.image(patterns, width=56, clamp=True)
-
-
-def render_answers(run) -> None:
-    """Beside the decision boundary: the XOR net's answer for each of the four points."""
-    network = st.session_state.network
-    if network is not None and run and run.get("dataset") == "xor" and fits(network, "xor"):
-        _xor_predictions(network)
-
-
-def render(run) -> None:
-    """Below the charts: what an MNIST model does on the test set."""
-    network = st.session_state.network
-    if network is None or (run and run.get("dataset") == "xor"):
-        return
-    evaluation = st.session_state.evaluation
-    if evaluation and evaluation["model_version"] == st.session_state.model_version:
-        _mnist_results(evaluation)
-    elif fits(network, "mnist") and not (run and run.get("running")):
-        if st.button("Evaluate the current model on the MNIST test set", key="evaluate"):
-            with st.spinner("Reading 10,000 test digits…"):
-                evaluate_current_model()
-            _mnist_results(st.session_state.evaluation)

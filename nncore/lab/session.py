@@ -329,11 +329,22 @@ class Session:
             "evaluated": scoring["next"] if scoring else None,
             "test_size": len(self.mnist()[2]) if scoring or self.evaluation else None,
             "test_accuracy": self.evaluation["accuracy"] if self.evaluation else None,
+            "progress": self._progress(),
             "message": self.message,
             "verdict": self.verdict,
             "version": self.version,
             "text": views.status_text(self),
         }
+
+    def _progress(self):
+        """How far the run (or the test evaluation) is, from 0 to 1; None without one."""
+        if self._scoring is not None:
+            return self._scoring["next"] / float(len(self.mnist()[2]))
+        run = self._run
+        if not run or not run["batches"]:
+            return None
+        done = run["epoch"] - 1 + run["batch"] / float(run["batches"])
+        return min(done / self.experiment["epochs"], 1.0)
 
     def rows(self):
         """Every chart's rows for the current model: see nncore.lab.views.rows."""
