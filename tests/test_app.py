@@ -39,6 +39,24 @@ def choose_preset(app: AppTest, name: str) -> AppTest:
     return app
 
 
+def train_to_end(app: AppTest, button: str = "train_button", limit: int = 400) -> AppTest:
+    """Click a control, then rerun the page until the session's run is over.
+
+    Each rerun is what the live fragment's timer does in a browser: one slice of training.
+    """
+    app.selectbox(key="speed").select("full speed").run()
+    app.button(key=button).click().run()
+    no_traceback(app)
+    for _ in range(limit):
+        if app.session_state.session.status not in ("running", "evaluating"):
+            break
+        app.session_state["last_step"] = 0.0  # the timer is due
+        app.run()
+        no_traceback(app)
+    assert app.session_state.session.status not in ("running", "evaluating")
+    return app
+
+
 def upload(app: AppTest, name: str, data: bytes) -> AppTest:
     app.file_uploader(key="model_upload").upload(name, data, "application/octet-stream").run()
     no_traceback(app)
@@ -58,18 +76,14 @@ def test_each_preset_builds_with_its_summary(preset):
 
 
 def test_xor_trains_below_the_target_error_and_answers_right():
-    app = start()
-    app.button(key="train_button").click().run()
-    no_traceback(app)
-    run = app.session_state.run
-    assert run["status"] == "done"
-    assert run["loss"] < 0.01
-    predictions = next(frame.value for frame in app.dataframe if "prediction" in frame.value)
-    assert list(predictions["prediction"]) == list(predictions["target"]) == [0, 1, 1, 0]
-    assert "the network has learned XOR" in texts(app.success)
-    # the history the charts draw: one train point per epoch
-    epochs = [row for row in app.session_state.history["epochs"] if row["series"] == "train"]
-    assert len(epochs) == 1000
+    app = train_to_end(start())
+    session = app.session_state.session
+    assert session.outcome == "done"
+    assert session.curves.last["loss"] < 0.01
+    answers = next(frame.value for frame in app.dataframe if "answer" in frame.value)
+    assert list(answers["answer"]) == list(answers["target"]) == [0, 1, 1, 0]
+    assert "Learned: 4 of 4 points right after 1000 epochs" in texts(app.success)
+    assert session.curves.epoch_count == 1000
 
 
 @pytest.mark.parametrize("preset", ["mnist-mlp", "mnist-cnn"])
@@ -77,16 +91,18 @@ def test_mnist_training_reports_test_accuracy_and_mistakes(preset):
     app = choose_preset(start(), preset)
     app.slider(key="train_size").set_value(500).run()
     app.number_input(key="epochs").set_value(1).run()
-    app.button(key="train_button").click().run()
-    no_traceback(app)
-    assert app.session_state.run["status"] == "done"
-    evaluation = app.session_state.evaluation
+    app = train_to_end(app)
+    session = app.session_state.session
+    assert session.outcome == "done"
+    evaluation = session.evaluation
     assert evaluation["confusion"].sum() == 10_000
     assert 0.3 < evaluation["accuracy"] <= 1.0  # one epoch on 500 digits: well above chance (0.1)
     assert [metric.label for metric in app.metric] == ["Test accuracy"]
     assert app.metric[0].value == f"{evaluation['accuracy']:.2%}"
     assert "Misread digits" in texts(app.markdown)
     assert "What the first layer looks for" in texts(app.markdown)
+    # after training a digit network, Draw offers it first
+    assert app.session_state.draw_model == "trained"
 
 
 def test_invalid_stack_names_the_layer_and_blocks_training():
@@ -100,29 +116,113 @@ def test_invalid_stack_names_the_layer_and_blocks_training():
     assert app.button(key="train_button").disabled
 
 
-def test_diverging_run_stops_says_so_and_keeps_finite_weights():
+def test_diverging_run_says_so_and_keeps_finite_weights():
     app = start()
     # without the output tanh, the XOR net's output is linear: lr 1e6 blows it up at once
     app.button(key=f"remove-{app.session_state.layers[3]['uid']}").click().run()
     app.number_input(key="lr").set_value(1e6).run()
-    app.button(key="train_button").click().run()
+    app = train_to_end(app)
+    session = app.session_state.session
+    assert session.outcome == "diverged"
+    message = texts(app.warning)
+    assert "Training diverged" in message and "too large for sgd" in message
+    assert not app.success
+    assert all(np.isfinite(parameter).all() for parameter in session.network.parameters())
+
+
+def test_a_run_that_did_not_learn_is_a_warning_not_a_success():
+    app = start()
+    app.number_input(key="lr").set_value(10.0).run()
+    app = train_to_end(app)
+    assert app.session_state.session.verdict["kind"] == "did_not_learn"
+    message = texts(app.warning)
+    assert "Did not learn" in message and "The learning rate 10 is too large for sgd: try 0.1" \
+        in message
+    assert not app.success
+
+
+def test_pause_step_resume_and_continue_move_the_epoch_counter():
+    app = start()
+    app.number_input(key="epochs").set_value(20).run()
+    app.selectbox(key="speed").select("full speed").run()
+    app.button(key="step_button").click().run()  # no model yet: a fresh run, one epoch
+    session = app.session_state.session
+    for _ in range(20):
+        if session.status == "paused":
+            break
+        app.session_state["last_step"] = 0.0
+        app.run()
+    assert session.status == "paused" and session.curves.epoch_count == 1
+    app.session_state["last_step"] = 0.0
+    app.run()
+    assert session.curves.epoch_count == 1  # paused: reruns do not train
+    app.button(key="step_button").click().run()
+    for _ in range(20):
+        if session.status == "paused":
+            break
+        app.session_state["last_step"] = 0.0
+        app.run()
+    assert session.curves.epoch_count == 2
+    assert app.button(key="pause_button").label == "Resume"
+    app.button(key="pause_button").click().run()
+    assert session.status == "running"
+    for _ in range(50):
+        if session.status == "finished":
+            break
+        app.session_state["last_step"] = 0.0
+        app.run()
+    assert session.curves.epoch_count == 20
+    app = train_to_end(app, "continue_button")
+    assert session.curves.epoch_count == 40  # Continue goes on counting
     no_traceback(app)
-    run = app.session_state.run
-    assert run["status"] == "diverged"
-    message = texts(app.error)
-    assert "Training diverged" in message and "smaller learning rate" in message
-    network = app.session_state.network
-    assert all(np.isfinite(parameter).all() for parameter in network.parameters())
 
 
-def test_upload_round_trip_keeps_weights_and_spec():
+def test_a_build_edit_during_a_run_does_not_end_it():
+    app = start()
+    app.selectbox(key="speed").select("10 epochs/s").run()
+    app.button(key="train_button").click().run()
+    session = app.session_state.session
+    assert session.status == "running"
+    app.selectbox(key="new_layer_type").select("dense").run()
+    app.button(key="add_layer").click().run()
+    no_traceback(app)
+    assert session.status == "running"
+    assert len(session.network.layers) == 4  # the run trains the stack it started with
+
+
+def test_the_address_bar_holds_the_experiment_and_a_link_restores_it():
+    app = choose_preset(start(), "mnist-cnn")
+    app.number_input(key="lr").set_value(0.005).run()
+    app.number_input(key="epochs").set_value(7).run()
+    app.run()
+    link = app.query_params["e"]
+    link = link[0] if isinstance(link, list) else link
+    fresh = AppTest.from_file(APP, default_timeout=120)
+    fresh.query_params["e"] = link
+    fresh.run()
+    no_traceback(fresh)
+    assert fresh.session_state.lr == 0.005 and fresh.session_state.epochs == 7
+    assert fresh.session_state.layers[0]["type"] == "conv2d"
+    assert fresh.session_state.dataset == "mnist"
+
+
+def test_a_damaged_link_says_so_and_shows_the_xor_preset():
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.query_params["e"] = "1.not-really-an-experiment"
+    app.run()
+    no_traceback(app)
+    assert "damaged or incomplete" in texts(app.warning)
+    assert app.session_state.preset == "xor"
+
+
+def test_upload_round_trip_keeps_weights_and_spec_and_continue_trains_it():
     original = nncore.Network.from_spec(spec.PRESETS["xor"], seed=7)
     original.compile(loss="mse", optimizer="sgd", lr=0.1)
     x, y = nncore.datasets.xor()
     original.fit(x, y, 50, batch_size=1)
     app = upload(start(), "mine.npz", io.to_bytes(original))
     assert "Loaded mine.npz" in texts(app.success)
-    uploaded = app.session_state.network
+    uploaded = app.session_state.session.network
     np.testing.assert_array_equal(uploaded.predict(x), original.predict(x))
     assert uploaded.to_spec() == original.to_spec()
     # the Build tab now edits the uploaded stack
@@ -131,13 +231,20 @@ def test_upload_round_trip_keeps_weights_and_spec():
     downloaded = io.from_bytes(app.session_state.model_bytes[1])
     np.testing.assert_array_equal(downloaded.predict(x), original.predict(x))
     assert '"input_shape": [2]' in app.code[0].value
+    # Continue trains the uploaded weights on: its first epoch starts where they were
+    before = float(np.mean((original.predict(x) - y) ** 2))
+    app.number_input(key="epochs").set_value(5).run()
+    app = train_to_end(app, "continue_button")
+    session = app.session_state.session
+    assert session.network is uploaded
+    assert session.curves.first_loss < before * 1.5
 
 
 def test_corrupt_upload_gets_a_message_and_changes_nothing():
     app = upload(start(), "junk.npz", b"this is not a model file at all")
     message = texts(app.error)
     assert "junk.npz is not a model this app can open" in message
-    assert app.session_state.network is None
+    assert app.session_state.session.network is None
 
 
 def test_model_that_does_not_fit_the_dataset_is_explained():
@@ -164,10 +271,11 @@ def test_draw_tab_prompts_on_an_empty_canvas_and_refuses_a_model_that_cannot_rea
 def test_an_impossible_optimizer_setting_is_a_message_not_a_traceback():
     app = start()
     app.selectbox(key="optimizer").set_value("adam").run()
+    assert app.session_state.lr == nncore.optimizers.DEFAULT_LR["adam"]  # its own default lr
     app.number_input(key="option-adam-beta_1").set_value(1.0).run()
-    app.button(key="train_button").click().run()
     no_traceback(app)
     assert "beta_1 must lie in [0, 1)" in texts(app.error)
+    assert app.button(key="train_button").disabled
 
 
 def test_cross_entropy_on_xor_is_refused_with_a_reason():
