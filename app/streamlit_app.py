@@ -29,7 +29,10 @@ st.caption("A neural network written from scratch in NumPy. Build a stack of lay
 if st.session_state.link_notice:
     st.warning(st.session_state.link_notice, icon=":material/link_off:")
 
-build_tab, train_tab, draw_tab, model_tab = st.tabs(["Build", "Train", "Draw", "Model"])
+# The tabs track which one is open (a switch reruns the page), so the live view can skip
+# redrawing charts nobody sees.
+build_tab, train_tab, draw_tab, model_tab = st.tabs(["Build", "Train", "Draw", "Model"],
+                                                    key="tab", on_change="rerun")
 with build_tab:
     build.render()
 with train_tab:
@@ -42,7 +45,7 @@ with model_tab:
 # Last, so every tab is on the page before a slice of training runs: the live view is a
 # fragment that steps the session on a timer while a run is active.
 with train_tab:
-    train.live_view()
+    train.live_view(train_tab.open)
 
 state.keep_in_address_bar()
 

@@ -5,6 +5,7 @@ checks what the page then shows (messages, tables, the session's model).
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,7 @@ def test_pause_step_resume_and_continue_move_the_epoch_counter():
     app.session_state["last_step"] = 0.0
     app.run()
     assert session.curves.epoch_count == 1  # paused: reruns do not train
+    time.sleep(0.35)  # a second Step within 0.3 s is taken for a replayed click
     app.button(key="step_button").click().run()
     for _ in range(20):
         if session.status == "paused":

@@ -16,7 +16,7 @@ VERDICT_ICONS = {"learned": ":material/check_circle:", "did_not_learn": ":materi
 
 
 def render_status(report: dict) -> None:
-    st.markdown(f'<div id="train-status">{report["text"]}</div>', unsafe_allow_html=True)
+    st.markdown(f'<div class="train-status">{report["text"]}</div>', unsafe_allow_html=True)
     if report["progress"] is not None and report["status"] != "finished":
         st.progress(report["progress"])
     verdict = report["verdict"]

@@ -19,8 +19,10 @@ from nncore import LOSSES, optimizers
 from nncore.lab import SPEEDS, ExperimentError
 from nncore.lab import experiment as experiment_module
 
-LIVE_SECONDS = 0.5  # the live fragment reruns this often while a run is active
-STEP_SECONDS = 0.3  # training done per rerun: the rest of the time the server is free
+LIVE_SECONDS = 0.4  # the live fragment reruns this often while a run is active
+# training done per rerun: the rest of the time the server is free. A digit drawn mid-run
+# waits at most this long (plus the live view's redraw) before its own rerun starts.
+STEP_SECONDS = 0.2
 ACTIVE = ("running", "evaluating")
 
 
@@ -75,8 +77,19 @@ def problem():
 # ----------------------------------------------------------------------------- controls
 
 
-def _control(action) -> None:
-    """Run a session control; a refusal becomes a message above the charts."""
+# A click that lands while the live fragment reruns can reach its callback twice (Streamlit
+# replays a click when the run that handled it is interrupted). Pause, Resume and Stop are
+# harmless twice; Train, Continue and Step ignore a repeat within REPEAT_SECONDS.
+REPEAT_SECONDS = 0.3
+
+
+def _control(name: str, action) -> None:
+    """Run a session control once; a refusal becomes a message above the charts."""
+    now = time.monotonic()
+    last = st.session_state.get("last_control")
+    if last is not None and last[0] == name and now - last[1] < REPEAT_SECONDS:
+        return
+    st.session_state.last_control = (name, now)
     st.session_state.train_message = None
     try:
         action()
@@ -85,20 +98,23 @@ def _control(action) -> None:
 
 
 def _train() -> None:
-    _control(lambda: state.session().train(state.experiment()))
+    _control("train", lambda: state.session().train(state.experiment()))
 
 
 def _continue() -> None:
-    _control(lambda: state.session().continue_training(state.experiment()))
+    _control("continue", lambda: state.session().continue_training(state.experiment()))
 
 
-def _pause_or_resume() -> None:
-    session = state.session()
-    session.resume() if session.status == "paused" else session.pause()
+def _pause() -> None:
+    state.session().pause()
+
+
+def _resume() -> None:
+    state.session().resume()
 
 
 def _step() -> None:
-    _control(lambda: state.session().step_epoch(state.experiment()))
+    _control("step", lambda: state.session().step_epoch(state.experiment()))
 
 
 def _stop() -> None:
@@ -119,7 +135,8 @@ def _controls(blocked) -> None:
     buttons.button("Continue", on_click=_continue, key="continue_button",
                    disabled=blocked is not None or session.network is None or running,
                    help="Train the current model on, from the weights it has")
-    buttons.button("Resume" if status == "paused" else "Pause", on_click=_pause_or_resume,
+    paused = status == "paused"
+    buttons.button("Resume" if paused else "Pause", on_click=_resume if paused else _pause,
                    key="pause_button", disabled=not running)
     buttons.button("Step", on_click=_step, key="step_button",
                    disabled=blocked is not None and not running, help="Train one epoch")
@@ -143,13 +160,18 @@ def render() -> None:
 # ----------------------------------------------------------------------------- live view
 
 
-def live_view() -> None:
-    """The live part of the tab: a fragment that steps the session while it is active."""
+def live_view(visible) -> None:
+    """The live part of the tab: a fragment that steps the session while it is active.
+
+    `visible`: whether the Train tab is the one on screen (None: unknown). While a run is
+    active behind another tab, only the status line is redrawn, not the charts: a browser
+    busy redrawing hidden charts would be slow to answer a digit drawn meanwhile.
+    """
     every = LIVE_SECONDS if state.session().status in ACTIVE else None
-    st.fragment(_live, run_every=every)()
+    st.fragment(_live, run_every=every)(visible is not False)
 
 
-def _live() -> None:
+def _live(visible: bool) -> None:
     session = state.session()
     active = session.status in ACTIVE
     # a full rerun (a click, a stroke) also runs this fragment: only step when the timer is
@@ -160,7 +182,8 @@ def _live() -> None:
         st.session_state.last_step = time.perf_counter()
     report = session.report()
     results.render_status(report)
-    results.render_charts(session, report)
+    if visible or session.status not in ACTIVE:
+        results.render_charts(session, report)
     if active and session.status not in ACTIVE:
         # the run has ended: a full rerun stops the timer and refreshes the other tabs
         if session.experiment and session.experiment["dataset"] == "mnist":

@@ -117,7 +117,9 @@ class Session:
             else:
                 self.continue_training(experiment)
         run = self._run
-        run["pause_at"] = run["epoch"] + 1
+        # mid-epoch, the step ends the epoch in progress; at an epoch's end, it trains the next
+        inside = 0 < run["batch"] < run["batches"]
+        run["pause_at"] = run["epoch"] if inside else run["epoch"] + 1
         self.status = "running"
 
     def use_model(self, network, origin):
@@ -316,7 +318,7 @@ class Session:
         return {
             "status": self.status,
             "outcome": self.outcome,
-            "epoch": offset + run.get("epoch", 0),
+            "epoch": self.curves.epoch_count,
             "epochs": offset + target,
             "batch": run.get("batch", 0),
             "batches": run.get("batches", 0),

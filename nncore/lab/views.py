@@ -28,9 +28,10 @@ def status_text(session):
     run = session._run or {}
     parts = []
     if run:
-        offset, target = run["offset"], session.experiment["epochs"]
-        parts.append("Epoch %d / %d" % (offset + run["epoch"], offset + target))
-        if run["batches"] > 1 and status in ("running", "paused"):
+        # completed epochs, then the batch reached inside the next one
+        total = run["offset"] + session.experiment["epochs"]
+        parts.append("Epoch %d / %d" % (session.curves.epoch_count, total))
+        if 0 < run["batch"] < run["batches"] and status in ("running", "paused"):
             parts.append("batch %d / %d" % (run["batch"], run["batches"]))
     if last.get("loss") is not None:
         parts.append("error %.4g" % last["loss"])
