@@ -286,3 +286,25 @@ def test_cross_entropy_on_xor_is_refused_with_a_reason():
     app.button(key="train_button").click().run()
     no_traceback(app)
     assert "at least 2 outputs" in texts(app.error)
+
+
+def test_the_app_trains_exactly_what_nncore_trains_in_a_script():
+    """One session engine: the page's run and a plain-Python run of the same experiment."""
+    from nncore.lab import Session, experiment
+
+    app = choose_preset(start(), "mnist-mlp")
+    app.slider(key="train_size").set_value(500).run()
+    app.number_input(key="epochs").set_value(2).run()
+    app = train_to_end(app)
+    page = app.session_state.session
+
+    script = Session()
+    script.train(experiment.check(dict(experiment.default("mnist-mlp"), train_size=500,
+                                       epochs=2)))
+    while script.status != "finished":
+        script.step(1.0)
+    page_losses = [row["loss"] for row in page.curves.loss_rows()]
+    script_losses = [row["loss"] for row in script.curves.loss_rows()]
+    assert len(page_losses) == len(script_losses) > 2
+    np.testing.assert_allclose(page_losses, script_losses, rtol=1e-5)
+    assert page.evaluation["accuracy"] == script.evaluation["accuracy"]
