@@ -3,6 +3,9 @@
 Every array carries the batch on its first axis. Images are channels-last, (N, H, W, C).
 A layer with weights keeps them in `params` and, after `backward`, their gradients dE/dW in
 `grads` (same order, same shapes); an optimizer, not the layer, decides how to use them.
+
+Shapes and parameter counts are Python ints throughout, never NumPy integers: NumPy's
+default integer is 32 bits in Pyodide, where 65536 * 65537 would wrap around to 65536.
 """
 from __future__ import annotations
 
@@ -12,6 +15,14 @@ from numpy.lib.stride_tricks import as_strided
 from .errors import SpecError
 
 ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+
+
+def product(shape):
+    """d1 * d2 * ... in Python ints, exact however large (np.prod wraps at 32 or 64 bits)."""
+    result = 1
+    for size in shape:
+        result *= int(size)
+    return result
 
 
 class Layer:
@@ -27,10 +38,14 @@ class Layer:
 
     # -- shape logic, used by spec validation before anything is allocated --
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
+        return tuple(int(size) for size in input_shape)
+
+    def parameter_shapes(self, input_shape):
+        """The shapes `params` will have for this input shape, in order (none by default)."""
+        return []
 
     def count_parameters(self, input_shape):
-        return 0
+        return sum(product(shape) for shape in self.parameter_shapes(input_shape))
 
     def options(self):
         """The constructor options, as they appear in a spec."""
@@ -254,8 +269,8 @@ class Dense(WeightedLayer):
             )
         return (self.units,)
 
-    def count_parameters(self, input_shape):
-        return input_shape[0] * self.units + self.units
+    def parameter_shapes(self, input_shape):
+        return [(int(input_shape[0]), self.units), (self.units,)]
 
     def build(self, input_shape, rng, dtype):
         super().build(input_shape, rng, dtype)
@@ -329,7 +344,7 @@ class Conv2D(WeightedLayer):
                 "expects images (height, width, channels) but gets shape %s"
                 % (tuple(input_shape),)
             )
-        height, width, _ = input_shape
+        height, width, _ = (int(size) for size in input_shape)
         kh, kw = self.kernel_size
         if self.padding == "valid" and (kh > height or kw > width):
             raise SpecError(
@@ -338,9 +353,9 @@ class Conv2D(WeightedLayer):
         _, (out_h, out_w) = self._padding(height, width)
         return (out_h, out_w, self.filters)
 
-    def count_parameters(self, input_shape):
+    def parameter_shapes(self, input_shape):
         kh, kw = self.kernel_size
-        return kh * kw * input_shape[2] * self.filters + self.filters
+        return [(kh, kw, int(input_shape[2]), self.filters), (self.filters,)]
 
     def build(self, input_shape, rng, dtype):
         super().build(input_shape, rng, dtype)
@@ -433,7 +448,7 @@ class MaxPool2D(Layer):
                 "expects images (height, width, channels) but gets shape %s"
                 % (tuple(input_shape),)
             )
-        height, width, channels = input_shape
+        height, width, channels = (int(size) for size in input_shape)
         p = self.pool_size
         if p > height or p > width:
             raise SpecError("pool %dx%d is larger than its input %dx%d" % (p, p, height, width))
@@ -512,7 +527,7 @@ class Flatten(Layer):
     type = "flatten"
 
     def compute_output_shape(self, input_shape):
-        return (int(np.prod(input_shape)),)
+        return (product(input_shape),)
 
     def forward(self, x, training=False):
         self.x_shape = x.shape

@@ -82,7 +82,23 @@ class Network:
         return self
 
     def build(self, input_shape):
-        self.input_shape = spec_module.check_input_shape(input_shape)
+        """Create the weights for inputs of `input_shape` (without the batch axis).
+
+        A network whose layers are built keeps its input shape: building it for another
+        shape is a SpecError naming its first built layer.
+        """
+        input_shape = spec_module.check_input_shape(input_shape)
+        if self.input_shape is not None and input_shape != self.input_shape:
+            for index, layer in enumerate(self.layers):
+                if layer.built:
+                    raise SpecError(
+                        "was built for the input shape %s and cannot be rebuilt for %s; "
+                        "make a new network for another input"
+                        % (self.input_shape, input_shape),
+                        index,
+                        layer.type,
+                    )
+        self.input_shape = input_shape
         self._build()
         return self
 
@@ -168,7 +184,9 @@ class Network:
 
     # ------------------------------------------------------------------ compile
 
-    def compile(self, loss="mse", optimizer="sgd", lr=0.01, **optimizer_options):
+    def compile(self, loss="mse", optimizer="sgd", lr=None, **optimizer_options):
+        """Choose the loss and the optimizer; lr=None is the optimizer's own default
+        (optimizers.DEFAULT_LR). An Optimizer object is used as it is, state included."""
         self.loss = losses_module.get(loss)
         self.optimizer = optimizers_module.get(optimizer, lr=lr, **optimizer_options)
         # what a model file records to compile the same way again: the optimizer's own settings

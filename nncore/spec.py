@@ -1,8 +1,9 @@
 """A network as plain data: {"input_shape": [...], "layers": [{"type": ..., options}, ...]}.
 
 The spec is what the layer panels edit, what a model file stores and what a URL can carry.
-`validate` walks it shape by shape *before* anything is allocated, so a bad stack (or a
+`parse` walks it shape by shape *before* anything is allocated, so a bad stack (or a
 50-million-parameter one) is refused with a SpecError naming the layer, never a MemoryError.
+Shapes and counts are Python ints (exact, even where NumPy's default int is 32 bits).
 """
 from __future__ import annotations
 
@@ -153,6 +154,16 @@ def infer_shapes(layers, input_shape, max_parameters=MAX_PARAMETERS):
             )
         shapes.append(shape)
     return shapes, total
+
+
+def parameter_shapes(layers, input_shape):
+    """The shapes of `Network.parameters()` for this stack, with nothing allocated (the
+    stack must have passed `infer_shapes`)."""
+    shapes, shape = [], tuple(input_shape)
+    for layer in layers:
+        shapes.extend(layer.parameter_shapes(shape))
+        shape = layer.compute_output_shape(shape)
+    return shapes
 
 
 def parse(spec, max_parameters=MAX_PARAMETERS):

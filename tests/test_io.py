@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import struct
+import subprocess
+import sys
 import zipfile
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import nncore
 from nncore.spec import PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CNN = {"input_shape": [8, 8, 1], "layers": [
     {"type": "conv2d", "filters": 3, "kernel_size": 3, "padding": "same", "activation": "relu"},
@@ -68,14 +76,21 @@ def test_save_and_load_bytes_give_identical_predictions():
 
 
 def test_the_file_is_plain_arrays_and_json():
-    net, _, _ = trained_network()
+    net, _, _ = trained_network()  # adam, 2 epochs of 3 batches
     with np.load(io.BytesIO(nncore.io.to_bytes(net)), allow_pickle=False) as archive:
         keys = set(archive.files)
         meta = json.loads(str(archive["spec"]))
         assert str(archive["format"]) == "nncore-model-1"
-    assert keys == {"format", "spec"} | {f"param_{i}" for i in range(4)}
+        for index, param in enumerate(net.parameters()):
+            mean, square = net.optimizer.state_of(param).slots
+            np.testing.assert_array_equal(archive[f"state_{index}_0"], mean)
+            np.testing.assert_array_equal(archive[f"state_{index}_1"], square)
+    assert keys == ({"format", "spec"} | {f"param_{i}" for i in range(4)}
+                    | {f"state_{i}_{k}" for i in range(4) for k in range(2)})
     assert meta["spec"] == net.to_spec()
     assert meta["training"]["loss"] == "cross_entropy"
+    assert meta["optimizer_state"] == {"slot_names": ["mean", "square"], "iterations": 6,
+                                       "steps": [6, 6, 6, 6]}
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -218,3 +233,386 @@ def test_model_files_are_never_unpickled(monkeypatch):
     monkeypatch.setattr(pickle, "loads", refuse)
     with pytest.raises(nncore.ModelFileError):
         nncore.io.from_bytes(pickled_object_archive())
+
+
+# ------------------------------------------------------------------ resuming
+
+
+RESUME_SPEC = {"input_shape": [3], "layers": [
+    {"type": "dense", "units": 5, "activation": "tanh"},
+    {"type": "dense", "units": 2},
+]}
+
+
+def resume_data():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(40, 3))
+    return x, (x.sum(axis=1) > 0).astype(int)
+
+
+def resume_network(optimizer):
+    net = nncore.Network.from_spec(RESUME_SPEC, dtype="float64", seed=1)
+    return net.compile(loss="cross_entropy", optimizer=optimizer)
+
+
+@pytest.mark.parametrize("optimizer", sorted(nncore.optimizers.OPTIONS))
+def test_save_load_and_fit_continues_the_run(optimizer):
+    """3 epochs in one go == 2 epochs, save, load, 1 more: moments and step counts travel."""
+    x, y = resume_data()
+    straight = resume_network(optimizer)
+    straight.fit(x, y, epochs=3, batch_size=8, shuffle=False)
+
+    first = resume_network(optimizer)
+    first.fit(x, y, epochs=2, batch_size=8, shuffle=False)
+    resumed = nncore.io.load(nncore.io.to_bytes(first), dtype="float64")
+    resumed.fit(x, y, epochs=1, batch_size=8, shuffle=False)
+
+    assert resumed.optimizer.iterations == straight.optimizer.iterations == 15
+    for a, b in zip(resumed.parameters(), straight.parameters()):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        assert resumed.optimizer.state_of(a).steps == straight.optimizer.state_of(b).steps
+
+
+@pytest.mark.parametrize("optimizer", sorted(nncore.optimizers.OPTIONS))
+def test_train_iter_again_continues_the_run(optimizer):
+    x, y = resume_data()
+    straight = resume_network(optimizer)
+    straight.fit(x, y, epochs=3, batch_size=8, shuffle=False)
+    again = resume_network(optimizer)
+    for epochs in (2, 1):
+        for _ in again.train_iter(x, y, epochs, batch_size=8, shuffle=False):
+            pass
+    for a, b in zip(again.parameters(), straight.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+def old_format_bytes(net):
+    """A model file as nncore wrote it before optimizer state: format, spec, param_i."""
+    arrays = {"format": np.array("nncore-model-1"),
+              "spec": np.array(json.dumps({"spec": net.to_spec(),
+                                           "training": net.training_config}))}
+    arrays.update({"param_%d" % i: p for i, p in enumerate(net.parameters())})
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_an_older_file_without_optimizer_state_loads_and_trains():
+    x, y = resume_data()
+    net = resume_network("adam")
+    net.fit(x, y, epochs=1, batch_size=8, shuffle=False)
+    loaded = nncore.io.load(old_format_bytes(net), dtype="float64")
+    for a, b in zip(loaded.parameters(), net.parameters()):
+        np.testing.assert_array_equal(a, b)
+    assert loaded.training_config == net.training_config
+    assert loaded.optimizer.iterations == 0  # a fresh optimizer: there was nothing to restore
+    loaded.fit(x, y, epochs=1, batch_size=8, shuffle=False)
+    assert loaded.optimizer.iterations == 5
+
+
+def test_a_model_saved_before_compile_has_no_optimizer_state():
+    net = nncore.Network.from_spec(RESUME_SPEC)
+    with np.load(io.BytesIO(nncore.io.to_bytes(net))) as archive:
+        assert not [key for key in archive.files if key.startswith("state_")]
+        assert "optimizer_state" not in json.loads(str(archive["spec"]))
+    assert nncore.io.from_bytes(nncore.io.to_bytes(net)).optimizer is None
+
+
+def test_a_layer_never_stepped_saves_no_state_and_starts_fresh_after_load():
+    x, y = resume_data()
+    net = nncore.Network([nncore.Dense(4, activation="tanh")], input_shape=(3,), dtype="float64")
+    net.compile(loss="mse", optimizer="adam")
+    net.fit(x, np.zeros((40, 4)), epochs=1, batch_size=8, shuffle=False)
+    net.add(nncore.Dense(1))
+    data = nncore.io.to_bytes(net)
+    with np.load(io.BytesIO(data)) as archive:
+        meta = json.loads(str(archive["spec"]))
+        assert meta["optimizer_state"]["steps"] == [5, 5, 0, 0]
+        assert {key for key in archive.files if key.startswith("state_")} == {
+            "state_0_0", "state_0_1", "state_1_0", "state_1_1"}
+    loaded = nncore.io.load(data, dtype="float64")
+    net.fit(x, y[:, None], epochs=1, batch_size=8, shuffle=False)
+    loaded.fit(x, y[:, None], epochs=1, batch_size=8, shuffle=False)
+    for a, b in zip(loaded.parameters(), net.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ hostile files
+
+
+def trained_xor_bytes():
+    """A small compiled XOR model with Adam's state in it."""
+    net = nncore.Network.from_spec(PRESETS["xor"])
+    net.compile(loss="mse", optimizer="adam")
+    x, y = nncore.datasets.xor()
+    net.fit(x, y, epochs=1, batch_size=2, seed=0)
+    return nncore.io.to_bytes(net)
+
+
+def with_meta(data, change):
+    def update(arrays):
+        meta = json.loads(str(arrays["spec"]))
+        change(meta)
+        arrays["spec"] = np.array(json.dumps(meta))
+    return rewrite(data, update)
+
+
+def npy(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def raw_zip(entries):
+    """A zip written by hand, so that it can lie: entries are (name, data as stored,
+    method 0 stored / 8 deflated, crc32 of the content, declared uncompressed size)."""
+    out, directory = io.BytesIO(), []
+    for name, data, method, crc, size in entries:
+        offset, encoded = out.tell(), name.encode()
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 33, crc,
+                              len(data), size, len(encoded), 0) + encoded + data)
+        directory.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 33,
+                                     crc, len(data), size, len(encoded), 0, 0, 0, 0, 0, offset)
+                         + encoded)
+    start, listing = out.tell(), b"".join(directory)
+    count = min(len(entries), 0xFFFF)
+    out.write(listing + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count,
+                                    len(listing), start, 0))
+    return out.getvalue()
+
+
+def stored(name, content):
+    return (name, content, 0, zlib.crc32(content), len(content))
+
+
+def deflated_zeros(name, head, zeros, declared=None, crc_of=None):
+    """`head` then `zeros` zero bytes, deflated: a megabyte per gigabyte. Deflate output after
+    a full flush depends only on the input that follows, so one 16 MB block repeats."""
+    block_size = 16 << 20
+    assert zeros % block_size == 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = compressor.compress(head) + compressor.flush(zlib.Z_FULL_FLUSH)
+    block = bytes(block_size)
+    repeated = compressor.compress(block) + compressor.flush(zlib.Z_FULL_FLUSH)
+    data = first + repeated * (zeros // block_size) + compressor.flush()
+    size = len(head) + zeros
+    if crc_of is None:
+        crc = zlib.crc32(head)
+        for _ in range(zeros // block_size):
+            crc = zlib.crc32(block, crc)
+    else:
+        crc = zlib.crc32(crc_of)
+    return (name, data, 8, crc, size if declared is None else declared)
+
+
+def npy_header(dtype, shape):
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                 "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def xor_members():
+    """The members of a real XOR model file: name -> content."""
+    with zipfile.ZipFile(io.BytesIO(model_bytes())) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def issue_bomb():
+    """The file of the issue, np.savez_compressed("bomb.npz", format=np.array(FORMAT),
+    param_0=np.zeros(2**30, np.uint8)), built in a fraction of the time: 1 MB on disk,
+    1 GB inflated."""
+    return raw_zip([stored("format.npy", npy(np.array("nncore-model-1"))),
+                    deflated_zeros("param_0.npy", npy_header(np.uint8, (2**30,)), 2**30)])
+
+
+def bomb_with_a_spec():
+    """A valid XOR spec, and 1 GB of float32 zeros where its first weight array goes."""
+    members = xor_members()
+    return raw_zip([stored(name, content) for name, content in members.items()
+                    if name != "param_0.npy"]
+                   + [deflated_zeros("param_0.npy", npy_header(np.float32, (2**28,)), 2**30)])
+
+
+def stream_longer_than_declared():
+    """param_0 declares its true size, but its deflate stream goes on for 256 MB more."""
+    members = xor_members()
+    real = members.pop("param_0.npy")
+    return raw_zip([stored(name, content) for name, content in members.items()]
+                   + [deflated_zeros("param_0.npy", real, 2**28, declared=len(real),
+                                     crc_of=real)])
+
+
+def spec_bomb():
+    """A spec member that would inflate to 1 GB of text."""
+    members = xor_members()
+    return raw_zip([stored(name, content) for name, content in members.items()
+                    if name != "spec.npy"]
+                   + [deflated_zeros("spec.npy", npy_header("<U%d" % 2**28, ()), 2**30)])
+
+
+def huge_directory():
+    """200,000 empty members: zipfile alone would spend ~100 MB listing them."""
+    return raw_zip([stored("format.npy", npy(np.array("nncore-model-1")))]
+                   + [stored("param_%d.npy" % i, b"") for i in range(200_000)])
+
+
+HOSTILE = {
+    "issue-bomb": issue_bomb,
+    "bomb-with-a-spec": bomb_with_a_spec,
+    "spec-bomb": spec_bomb,
+    "huge-directory": huge_directory,
+}
+
+MEASURE = """
+import json, resource, sys
+import nncore
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    nncore.load(data)
+    outcome = "accepted"
+except nncore.ModelFileError as error:
+    outcome = "refused: %s" % error
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps({"outcome": outcome, "megabytes": grown / (2**20 if sys.platform == "darwin"
+                                                            else 2**10)}))
+"""
+
+
+def load_in_a_new_process(data, tmp_path):
+    """(outcome, how many MB the process's peak memory grew while loading)."""
+    path = tmp_path / "model.npz"
+    path.write_bytes(data)
+    result = subprocess.run([sys.executable, "-c", MEASURE, str(path)], cwd=ROOT,
+                            capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    answer = json.loads(result.stdout)
+    return answer["outcome"], answer["megabytes"]
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_is_refused_before_it_is_inflated(name, tmp_path):
+    data = HOSTILE[name]()
+    assert len(data) < 32 * 2**20
+    outcome, megabytes = load_in_a_new_process(data, tmp_path)
+    assert outcome.startswith("refused: "), outcome
+    assert megabytes < 20, (outcome, megabytes)
+
+
+def test_a_stream_longer_than_its_declared_size_is_read_no_further(tmp_path):
+    data = stream_longer_than_declared()
+    outcome, megabytes = load_in_a_new_process(data, tmp_path)
+    assert megabytes < 20, (outcome, megabytes)
+    # what it declares is a valid model: accepted, with exactly the declared weights
+    np.testing.assert_array_equal(nncore.io.from_bytes(data).parameters()[0],
+                                  nncore.io.from_bytes(model_bytes()).parameters()[0])
+
+
+def test_loading_a_model_costs_about_the_network_it_describes(tmp_path):
+    net = nncore.Network.from_spec({"input_shape": [1000], "layers": [
+        {"type": "dense", "units": 2000}, {"type": "dense", "units": 10}]})
+    net.compile(loss="mse", optimizer="adam")
+    net.fit(np.zeros((2, 1000)), np.zeros((2, 10)), epochs=1, batch_size=2)
+    data = nncore.io.to_bytes(net)  # 2M weights and 4M of Adam's state: 24 MB
+    outcome, megabytes = load_in_a_new_process(data, tmp_path)
+    assert outcome == "accepted"
+    # the loaded network holds weights, gradients and two slots: 4/3 of the file
+    assert megabytes < 2 * len(data) / 2**20 + 8, megabytes
+
+
+def bzip2_model():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_BZIP2) as archive:
+        for name, content in xor_members().items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def with_member(name, content):
+    members = xor_members()
+    return raw_zip([stored(key, value) for key, value in members.items()]
+                   + [stored(name, content)])
+
+
+def declared_size(size):
+    members = xor_members()
+    return raw_zip([stored(key, value) if key != "param_1.npy"
+                    else (key, value, 0, zlib.crc32(value), size)
+                    for key, value in members.items()])
+
+
+def fortran_order(arrays):
+    arrays["param_0"] = np.asfortranarray(arrays["param_0"])
+
+
+STATE_FILES = {
+    "state-shape-mismatch": lambda: rewrite(trained_xor_bytes(), lambda arrays: arrays.update(
+        state_0_1=np.zeros((3, 2), np.float32))),
+    "state-missing": lambda: rewrite(trained_xor_bytes(), lambda arrays: arrays.pop("state_2_0")),
+    "state-extra": lambda: rewrite(trained_xor_bytes(), lambda arrays: arrays.update(
+        state_2_2=np.zeros(1, np.float32))),
+    "state-nan": lambda: rewrite(trained_xor_bytes(), lambda arrays: arrays.update(
+        state_1_1=np.full(3, np.nan, np.float32))),
+    "state-integers": lambda: rewrite(trained_xor_bytes(), lambda arrays: arrays.update(
+        state_1_1=np.zeros(3, np.int32))),
+    "state-steps-too-few": lambda: with_meta(trained_xor_bytes(), lambda meta: meta[
+        "optimizer_state"].update(steps=[2, 2])),
+    "state-steps-negative": lambda: with_meta(trained_xor_bytes(), lambda meta: meta[
+        "optimizer_state"].update(steps=[2, 2, -2, 2])),
+    "state-steps-zero": lambda: with_meta(trained_xor_bytes(), lambda meta: meta[
+        "optimizer_state"].update(steps=[2, 0, 2, 2])),
+    "state-other-slots": lambda: with_meta(trained_xor_bytes(), lambda meta: meta[
+        "optimizer_state"].update(slot_names=["velocity", "square"])),
+    "state-not-an-object": lambda: with_meta(trained_xor_bytes(), lambda meta: meta.update(
+        optimizer_state=[1, 2])),
+}
+STRUCTURE_FILES = {
+    "bzip2-members": bzip2_model,
+    "unknown-member": lambda: with_member("notes.txt", b"hello"),
+    "duplicate-member": lambda: with_member("param_0.npy", xor_members()["param_0.npy"]),
+    "declared-too-small": lambda: declared_size(100),
+    "declared-too-large": lambda: declared_size(10**9),
+    "spec-too-long": lambda: spec_replaced({"input_shape": [2], "layers": [
+        {"type": "dense", "units": 1}] * 20000}),
+    "spec-deeply-nested": lambda: rewrite(model_bytes(), lambda arrays: arrays.update(
+        spec=np.array("[" * 100000 + "]" * 100000))),
+    "header-huge": lambda: with_member("param_9.npy", b"\x93NUMPY\x02\x00" + b"\xff" * 4 + b" "),
+    "format-huge": lambda: rewrite(model_bytes(), lambda arrays: arrays.update(
+        format=np.array("nncore-model-1" + " " * 1000))),
+}
+BAD_FILES.update(STATE_FILES)
+BAD_FILES.update(STRUCTURE_FILES)
+
+
+@pytest.mark.parametrize("name", sorted(STATE_FILES) + sorted(STRUCTURE_FILES))
+def test_a_damaged_state_or_structure_says_what_is_wrong(name):
+    with pytest.raises(nncore.ModelFileError) as caught:
+        nncore.io.from_bytes(BAD_FILES[name]())
+    words = {"state-shape-mismatch": "shape", "state-missing": "missing state_2_0",
+             "state-extra": "unexpected state_2_2", "state-nan": "finite",
+             "state-integers": "int32", "state-other-slots": "does not fit",
+             "bzip2-members": "method 12", "unknown-member": "notes.txt",
+             "duplicate-member": "twice", "declared-too-small": "param_1.npy",
+             "declared-too-large": "declares", "spec-too-long": "short text",
+             "format-huge": "short text", "header-huge": "param_9.npy",
+             "spec-deeply-nested": "spec is unreadable"}
+    assert words.get(name, "optimizer state") in str(caught.value)
+
+
+def test_fortran_ordered_weights_load_in_the_right_order():
+    net = nncore.Network.from_spec(PRESETS["xor"], seed=4)
+    data = rewrite(nncore.io.to_bytes(net), fortran_order)
+    loaded = nncore.io.from_bytes(data)
+    np.testing.assert_array_equal(loaded.parameters()[0], net.parameters()[0])
+
+
+def test_the_limits_allow_the_largest_model():
+    """A 50M-parameter float64 model with Adam's state fits the total the loader allows."""
+    from nncore.io import MAX_HEADER, MAX_ITEMSIZE, MAX_SLOTS
+
+    assert all(len(nncore.optimizers.get(name).slot_names) <= MAX_SLOTS
+               for name in nncore.optimizers.OPTIONS)
+    assert MAX_ITEMSIZE == np.dtype(np.float64).itemsize
+    assert len(npy_header(np.float64, (2**31, 2**31))) < MAX_HEADER
