@@ -357,3 +357,51 @@ def test_a_first_dense_with_its_input_size_sets_the_input_shape():
     net = nncore.Network([nncore.Dense(784, 100), nncore.Tanh(), nncore.Dense(10)])
     assert net.input_shape == (784,)
     assert "Total parameters: 79,510" in net.summary()
+
+
+# ------------------------------------------------------------------ the optimizer follows along
+
+
+def test_a_layer_added_after_fit_trains_too():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(32, 2))
+    net = nncore.Network([nncore.Dense(4, activation="tanh")], input_shape=(2,))
+    net.compile(loss="mse", optimizer="adam")
+    net.fit(x, np.tanh(x @ np.ones((2, 4))), epochs=2, batch_size=8)
+    net.add(nncore.Dense(1))
+    added = [p.copy() for p in net.layers[1].params]
+    net.fit(x, x.sum(axis=1, keepdims=True), epochs=2, batch_size=8)
+    for before, after in zip(added, net.layers[1].params):
+        assert not np.array_equal(before, after)
+    assert net.optimizer.state_of(net.layers[0].params[0]).steps == 16
+    assert net.optimizer.state_of(net.layers[1].params[0]).steps == 8
+
+
+def test_one_adam_object_trains_two_networks():
+    x, y = blobs(48)
+    shared = nncore.Adam(lr=0.05)
+    first = nncore.Network.from_spec(CLASSIFIER, seed=1).compile("cross_entropy", shared)
+    second = nncore.Network([nncore.Dense(5, activation="tanh"), nncore.Dense(3)],
+                            input_shape=(4,)).compile("cross_entropy", shared)
+    first.fit(x, y, epochs=2, batch_size=8, seed=0)
+    second.fit(x, y, epochs=2, batch_size=8, seed=0)
+    first.fit(x, y, epochs=1, batch_size=8, seed=0)
+    # the second network trained exactly as it would have with an optimizer of its own
+    alone = nncore.Network([nncore.Dense(5, activation="tanh"), nncore.Dense(3)],
+                           input_shape=(4,)).compile("cross_entropy", "adam", lr=0.05)
+    alone.fit(x, y, epochs=2, batch_size=8, seed=0)
+    for a, b in zip(second.parameters(), alone.parameters()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_building_for_another_input_shape_is_refused():
+    net = nncore.Network([nncore.Dense(4, activation="tanh"), nncore.Dense(1)], input_shape=(2,))
+    with pytest.raises(nncore.SpecError) as caught:
+        net.build((5,))
+    assert str(caught.value).startswith("layer 0 (dense): was built for the input shape (2,)")
+    assert "(5,)" in str(caught.value)
+    assert net.input_shape == (2,)
+    net.build((2,))  # the same shape again is fine
+    assert net.predict(np.zeros((3, 2))).shape == (3, 1)
+    # an unbuilt network may still be given any shape
+    assert nncore.Network([nncore.Dense(1)]).build((5,)).input_shape == (5,)

@@ -230,3 +230,135 @@ def test_options_table_lists_the_defaults():
         optimizer = optimizers.get(name, lr=0.1)
         for option, default in options.items():
             assert getattr(optimizer, option) == default
+
+
+# ------------------------------------------------------------------ default learning rates
+
+
+def test_default_lr_is_each_optimizers_own_textbook_rate():
+    assert nncore.optimizers.DEFAULT_LR == {
+        "sgd": 0.01, "momentum": 0.01, "nesterov": 0.01, "rmsprop": 0.001,
+        "adagrad": 0.01, "adadelta": 1.0, "adam": 0.001, "adamax": 0.002,
+    }
+    for name, lr in optimizers.DEFAULT_LR.items():
+        assert optimizers.get(name).lr == lr
+        assert optimizers.get(name, lr=None).lr == lr
+        assert optimizers.get(name, lr=0.5).lr == 0.5
+        cls = type(optimizers.get(name))
+        assert cls().lr == optimizers.DEFAULT_LR[cls.name]  # the class's own default agrees
+
+
+def test_compile_without_lr_uses_the_optimizers_default():
+    for name, lr in optimizers.DEFAULT_LR.items():
+        net = nncore.Network([nncore.Dense(1)], input_shape=(2,)).compile(optimizer=name)
+        assert net.optimizer.lr == lr
+        assert net.training_config["lr"] == lr
+
+
+# ------------------------------------------------------------------ state per weight array
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_an_array_added_later_gets_its_own_state_and_step_count(name):
+    """Three steps on one array, then a second array joins: it must follow the textbook
+    from its own first step (Adam's bias correction uses its own t), not be skipped."""
+    options, textbook = CASES[name]
+    optimizer = optimizers.get(name, lr=0.1, **options)
+    early = START.copy()
+    optimizer.step([early], [GRADIENTS[0].copy()])
+    optimizer.step([early], [GRADIENTS[1].copy()])
+    late = START.copy()
+    optimizer.step([early, late], [GRADIENTS[2].copy(), GRADIENTS[0].copy()])
+    optimizer.step([early, late], [GRADIENTS[0].copy(), GRADIENTS[1].copy()])
+    optimizer.step([early, late], [GRADIENTS[0].copy(), GRADIENTS[2].copy()])
+    np.testing.assert_allclose(late, textbook(0.1), rtol=1e-12, atol=1e-15)
+    assert optimizer.iterations == 5
+    assert optimizer.state_of(early).steps == 5 and optimizer.state_of(late).steps == 3
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_one_optimizer_object_can_step_two_sets_of_arrays(name):
+    options, textbook = CASES[name]
+    optimizer = optimizers.get(name, lr=0.1, **options)
+    small, other = START.copy(), np.ones((4, 2))
+    for g in GRADIENTS:
+        optimizer.step([small], [g.copy()])
+        optimizer.step([other], [np.full((4, 2), g[0])])
+    np.testing.assert_allclose(small, textbook(0.1), rtol=1e-12, atol=1e-15)
+
+
+def test_mismatched_steps_are_errors():
+    optimizer = optimizers.get("adam")
+    with pytest.raises(ValueError, match="2 weight arrays but 1 gradients"):
+        optimizer.step([np.zeros(3), np.zeros(2)], [np.zeros(3)])
+    with pytest.raises(ValueError, match="does not fit"):
+        optimizer.step([np.zeros(3)], [np.zeros(4)])
+    assert optimizer.iterations == 0
+    w = np.zeros(3)
+    optimizer.step([w], [np.ones(3)])
+    w.shape = (3, 1)  # the same array, reshaped in place: its state no longer fits
+    with pytest.raises(ValueError, match="no longer fits"):
+        optimizer.step([w], [np.ones((3, 1))])
+
+
+def test_the_state_goes_with_its_array():
+    import gc
+
+    optimizer = optimizers.get("adam")
+    w = np.zeros(3)
+    optimizer.step([w], [np.ones(3)])
+    assert len(optimizer._states) == 1
+    del w
+    gc.collect()
+    assert optimizer._states == {}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_state_dict_and_load_state_continue_exactly(name):
+    options, textbook = CASES[name]
+    first = optimizers.get(name, lr=0.1, **options)
+    w = START.copy()
+    first.step([w], [GRADIENTS[0].copy()])
+    first.step([w], [GRADIENTS[1].copy()])
+    state = first.state_dict([w])
+    assert state["iterations"] == 2 and state["steps"] == [2]
+    assert state["slot_names"] == list(first.slot_names)
+    assert len(state["slots"][0]) == len(first.slot_names)
+
+    second = optimizers.get(name, lr=0.1, **options)
+    copy = w.copy()
+    second.load_state([copy], state)
+    second.step([copy], [GRADIENTS[2].copy()])
+    np.testing.assert_allclose(copy, textbook(0.1), rtol=1e-12, atol=1e-15)
+    assert second.iterations == 3
+    # loaded slots are copies: stepping the second optimizer left the first one's alone
+    first.step([w], [GRADIENTS[2].copy()])
+    np.testing.assert_array_equal(w, copy)
+
+
+def test_load_state_refuses_what_does_not_fit():
+    adam, w = optimizers.get("adam"), np.zeros(3)
+    adam.step([w], [np.ones(3)])
+    state = adam.state_dict([w])
+    fresh = optimizers.get("adam")
+    bad = [
+        (optimizers.get("rmsprop"), state, "slots"),
+        (fresh, dict(state, steps=[1, 1]), "covers"),
+        (fresh, dict(state, slots=[[np.zeros(4), np.zeros(4)]]), "shape"),
+        (fresh, dict(state, slots=[[np.zeros(3)]]), "slot arrays"),
+        (fresh, dict(state, steps=[0]), "no steps"),
+        (fresh, dict(state, steps=[-1]), "whole number"),
+        (fresh, dict(state, iterations=True), "whole number"),
+    ]
+    for optimizer, wrong, words in bad:
+        with pytest.raises(ValueError, match=words):
+            optimizer.load_state([np.zeros(3)], wrong)
+    assert fresh._states == {} and fresh.iterations == 0  # nothing changed
+
+
+def test_an_unstepped_array_has_no_slots_in_the_state():
+    optimizer, a, b = optimizers.get("momentum"), np.zeros(2), np.zeros(3)
+    optimizer.step([a], [np.ones(2)])
+    state = optimizer.state_dict([a, b])
+    assert state["steps"] == [1, 0] and len(state["slots"][0]) == 1 and state["slots"][1] == []
+    assert optimizers.get("sgd").slot_names == ()  # plain SGD keeps nothing

@@ -291,3 +291,64 @@ def test_the_parameter_limit_can_be_raised():
         nncore.Network.from_spec(spec)
     net = nncore.Network.from_spec(spec, max_parameters=100_000_000)
     assert net.count_parameters() == 60_060_000
+
+
+# ------------------------------------------------------------------ shape arithmetic in Python ints
+
+# The two stacks from the browser, where NumPy's default int is 32 bits: 65536 * 65537
+# wrapped around to 65536, and 99998 * 99998 * 8 to -1,607,578,592.
+WIDE_FLATTEN = spec_with({"type": "flatten"}, {"type": "dense", "units": 10},
+                         input_shape=(65536, 65537, 1))
+HUGE_IMAGE = spec_with({"type": "conv2d", "filters": 8, "kernel_size": 3}, {"type": "flatten"},
+                       {"type": "dense", "units": 10}, input_shape=(100000, 100000, 3))
+
+
+def test_huge_stacks_are_counted_exactly():
+    assert str(refused(WIDE_FLATTEN)) == (
+        "layer 1 (dense): the stack reaches 42,950,328,330 parameters here, over the limit "
+        "of 50,000,000")
+    assert str(refused(HUGE_IMAGE)) == (
+        "layer 2 (dense): the stack reaches 799,968,000,554 parameters here, over the limit "
+        "of 50,000,000")
+
+
+def python_ints(values):
+    return all(type(value) is int for value in values)
+
+
+@pytest.mark.parametrize("layer", [
+    nncore.Flatten(), nncore.Dense(7), nncore.Conv2D(8, kernel_size=3), nncore.MaxPool2D(2),
+    nncore.Dropout(0.5), nncore.ReLU(), nncore.Softmax(),
+])
+def test_shapes_and_counts_are_exact_python_ints_even_from_numpy_integers(layer):
+    # beyond int64: np.prod would wrap around even on a 64-bit CPython
+    big = (2**33, 2**33, 3)
+    shape = (np.int32(6), np.int32(5), np.int32(3)) if not isinstance(layer, nncore.Dense) \
+        else (np.int32(12),)
+    assert python_ints(layer.compute_output_shape(shape))
+    assert type(layer.count_parameters(shape)) is int
+    for parameter_shape in layer.parameter_shapes(shape):
+        assert python_ints(parameter_shape)
+    if isinstance(layer, nncore.Dense):
+        assert layer.count_parameters((2**62,)) == 2**62 * 7 + 7
+    elif isinstance(layer, nncore.Conv2D):
+        assert layer.compute_output_shape(big) == (2**33 - 2, 2**33 - 2, 8)
+    elif isinstance(layer, nncore.Flatten):
+        assert layer.compute_output_shape(big) == (3 * 2**66,)
+    elif isinstance(layer, nncore.MaxPool2D):
+        assert layer.compute_output_shape(big) == (2**32, 2**32, 3)
+
+
+def test_flatten_counts_past_64_bits():
+    error = refused(spec_with({"type": "flatten"}, {"type": "dense", "units": 1},
+                              input_shape=(2**32, 2**32, 2)))
+    assert "36,893,488,147,419,103,233 parameters" in error.message  # 2**65 + 1
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS) + ["every-layer"])
+def test_parameter_shapes_are_known_before_building(name):
+    spec = EVERY_LAYER if name == "every-layer" else PRESETS[name]
+    input_shape, layers = nncore.spec.parse(spec)
+    shapes = nncore.spec.parameter_shapes(layers, input_shape)
+    assert shapes == [p.shape for p in nncore.Network.from_spec(spec).parameters()]
+    assert all(python_ints(shape) for shape in shapes)
