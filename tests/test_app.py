@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dependencies import require
 
-pytest.importorskip("streamlit")
+require("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import nncore  # noqa: E402

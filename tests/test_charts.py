@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from dependencies import require
 
-pytest.importorskip("altair")
+require("altair")
 import charts  # noqa: E402
 from app import chart_view  # noqa: E402
 

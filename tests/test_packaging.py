@@ -1,4 +1,9 @@
-"""A plain `pip install .` carries everything nncore needs: the MNIST subset and the weights."""
+"""A plain `pip install .` carries everything nncore needs: its subpackages (nncore.lab), the
+MNIST subset and the weights.
+
+The wheel is built the way `pip install .` builds it, in pip's isolated build environment
+(setuptools fetched from PyPI as pyproject.toml asks), so the test needs nothing that a fresh
+venv with ./scripts/test lacks (no `wheel` package installed by hand)."""
 from __future__ import annotations
 
 import subprocess
@@ -11,13 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_wheel_holds_the_package_data(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", "--no-deps",
          "--quiet", "--wheel-dir", str(tmp_path), str(ROOT)],
         check=True, capture_output=True, cwd=tmp_path,
     )
     (wheel,) = tmp_path.glob("nncore-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for required in ("nncore/__init__.py", "nncore/network.py", "nncore/data/mnist.npz",
+    for required in ("nncore/__init__.py", "nncore/network.py", "nncore/lab/__init__.py",
+                     "nncore/lab/session.py", "nncore/data/mnist.npz",
                      "nncore/data/README.md", "nncore/pretrained/mnist-mlp.npz",
                      "nncore/pretrained/mnist-cnn.npz"):
         assert required in names, required
