@@ -192,7 +192,10 @@ def confusion_chart(rows: Rows) -> alt.LayerChart:
         y=alt.Y("actual:O", title="actual", scale=alt.Scale(domain=digits)),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("count:Q", title="count", scale=alt.Scale(scheme="blues", type="sqrt")),
+        # The colour domain is [0, largest count], and [0, 1] before there is any count:
+        # a domain taken from no rows is [null, null], which the legend prints as "NaN".
+        color=alt.Color("count:Q", title="count", scale=alt.Scale(
+            scheme="blues", type="sqrt", domain=alt.DomainUnionWith(unionWith=[0, 1]))),
         tooltip=["actual:O", "predicted:O", "count:Q"],
     )
     # Dark cells (more than half the largest count) get white text.

@@ -81,3 +81,13 @@ def test_streamlit_view_uses_the_exported_spec_with_the_rows():
 def test_charts_module_imports_without_streamlit():
     code = "import sys, charts; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_confusion_legend_of_an_empty_run_has_a_finite_domain():
+    # With no rows a data-driven colour domain is [null, null] and the legend reads "NaN";
+    # a domain united with [0, 1] is [0, 1] then, and [0, largest count] once counts arrive.
+    for spec in (charts.export_specs()["confusion"], charts.confusion_chart([]).to_dict()):
+        (cells,) = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rect"]
+        scale = cells["encoding"]["color"]["scale"]
+        assert scale["domain"] == {"unionWith": [0, 1]}
+        assert "domainMin" not in scale and "domainMax" not in scale
