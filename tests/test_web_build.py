@@ -1,9 +1,10 @@
 """Fast checks of the static web build (no browser): what `python -m web.build` writes.
 
-The browser behaviour is tested in tests/e2e/test_web.py; here: the files are there, every
-URL is relative, the chart specs and presets are the ones nncore and charts define,
-the nncore zip imports on its own, and the worker's Python glue (web/src/bridge.py) serves
-its commands under CPython too.
+The browser behaviour is tested in tests/e2e/test_web.py; here: the files are there, the
+default site carries the offline Pyodide the browser tests use, a failed build leaves the
+previous site alone, every URL is relative, the chart specs and presets are the ones nncore
+and charts define, the nncore zip imports on its own, and the worker's Python glue
+(web/src/bridge.py) serves its commands under CPython too.
 """
 from __future__ import annotations
 
@@ -30,26 +31,42 @@ CHART_SOURCES = {
 }
 
 
+def require_local_pyodide():
+    if not (PYODIDE / "pyodide.js").is_file():
+        pytest.fail("web/node_modules is missing: run `npm ci --prefix web`", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """A site with the default (CDN) Pyodide: nothing copied but our own files."""
+    """A site built the default way: the local Pyodide 0.17.1 copied into it."""
+    require_local_pyodide()
     out = tmp_path_factory.mktemp("site") / "out"
     web_build.build(out)
     return out
 
 
 def test_site_has_every_file(site):
-    for name in ("index.html", "config.json", "charts.json", "nncore.zip", "src/main.js",
-                 "src/worker.js", "src/bridge.py", "src/style.css", "vendor/vega.min.js",
-                 "vendor/vega-lite.min.js", "vendor/vega-embed.min.js"):
+    for name in ("index.html", "favicon.svg", "config.json", "charts.json", "nncore.zip",
+                 "src/main.js", "src/worker.js", "src/bridge.py", "src/style.css",
+                 "vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js",
+                 "pyodide/pyodide.js"):
         assert (site / name).is_file(), name
-    assert not (site / "pyodide").exists()
     assert not list(site.rglob("__pycache__"))
+    assert '<link rel="icon" type="image/svg+xml" href="favicon.svg">' in (
+        site / "index.html").read_text()
 
 
-def test_default_pyodide_is_a_pinned_cdn_release(site):
-    url = json.loads((site / "config.json").read_text())["pyodide"]
-    assert re.fullmatch(r"https://cdn\.jsdelivr\.net/pyodide/v0\.(2[6-9]|[3-9]\d)\.\d+/full/", url)
+def test_default_site_is_self_contained_with_the_local_pyodide(site):
+    assert json.loads((site / "config.json").read_text())["pyodide"] == "pyodide/"
+    assert (PYODIDE / "pyodide.js").read_bytes() == (site / "pyodide" / "pyodide.js").read_bytes()
+
+
+def test_cdn_is_an_explicit_option_pinned_to_a_release(tmp_path):
+    assert web_build.place_pyodide("cdn", tmp_path) == web_build.CDN_PYODIDE
+    assert re.fullmatch(r"https://cdn\.jsdelivr\.net/pyodide/v0\.(2[6-9]|[3-9]\d)\.\d+/full/",
+                        web_build.CDN_PYODIDE)
+    assert web_build.place_pyodide("https://example.org/py", tmp_path) == "https://example.org/py/"
+    assert list(tmp_path.iterdir()) == []  # nothing copied for a URL
 
 
 def test_every_url_in_the_page_is_relative(site):
@@ -99,15 +116,88 @@ def test_nncore_zip_imports_on_its_own(site, tmp_path):
     assert result.stdout.strip() == "(10000, 28, 28)"
 
 
-def test_local_pyodide_copies_the_runtime_and_numpy_only(tmp_path):
-    if not (PYODIDE / "pyodide.js").is_file():
-        pytest.fail("web/node_modules is missing: run `npm ci --prefix web`", pytrace=False)
-    out = tmp_path / "site"
-    web_build.build(out, str(PYODIDE))
-    copied = {path.name for path in (out / "pyodide").iterdir()}
+def test_local_pyodide_copies_the_runtime_and_numpy_only(site):
+    copied = {path.name for path in (site / "pyodide").iterdir()}
     assert {"pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "numpy.js", "numpy.data"} <= copied
     assert "scipy.data" not in copied and "matplotlib.data" not in copied
-    assert json.loads((out / "config.json").read_text())["pyodide"] == "pyodide/"
+
+
+# ------------------------------------------------------------------ all or nothing
+
+
+def snapshot(folder: Path) -> dict:
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def old_site(tmp_path):
+    """A previous site in tmp/parent/out with a file of its own; nothing else in parent."""
+    out = tmp_path / "parent" / "out"
+    out.mkdir(parents=True)
+    for name in web_build.SITE_MARKERS:
+        (out / name).write_text("previous " + name)
+    (out / "stale.txt").write_text("from the previous build")
+    return out
+
+
+def test_a_failed_build_leaves_the_previous_site_and_no_temporary_folder(old_site, tmp_path,
+                                                                         monkeypatch):
+    before = snapshot(old_site)
+    with pytest.raises(web_build.BuildError, match="not a Pyodide distribution"):
+        web_build.build(old_site, str(tmp_path / "nowhere"))
+    assert snapshot(old_site) == before
+    assert [path.name for path in old_site.parent.iterdir()] == ["out"]
+
+    empty = tmp_path / "no-node-modules"
+    empty.mkdir()
+    monkeypatch.setattr(web_build, "NODE_MODULES", empty)
+    with pytest.raises(web_build.BuildError, match="npm ci --prefix web"):
+        web_build.build(old_site)
+    with pytest.raises(web_build.BuildError, match="npm ci --prefix web"):
+        web_build.build(tmp_path / "parent" / "new")
+    assert snapshot(old_site) == before
+    assert [path.name for path in old_site.parent.iterdir()] == ["out"]
+
+
+def test_a_successful_build_replaces_the_previous_site_whole(old_site):
+    require_local_pyodide()
+    web_build.build(old_site)
+    assert not (old_site / "stale.txt").exists()
+    assert json.loads((old_site / "config.json").read_text())["pyodide"] == "pyodide/"
+    assert [path.name for path in old_site.parent.iterdir()] == ["out"]
+
+
+def test_a_folder_that_is_not_a_site_is_never_replaced(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(web_build.BuildError, match="not a web site"):
+        web_build.build(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_errors_say_what_to_install(tmp_path, monkeypatch):
+    empty = tmp_path / "no-node-modules"
+    empty.mkdir()
+    monkeypatch.setattr(web_build, "NODE_MODULES", empty)
+    with pytest.raises(web_build.BuildError, match=r"local Pyodide .* `npm ci --prefix web`"):
+        web_build.place_pyodide(None, tmp_path)
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "charts", None)  # `import charts` fails, as without Altair
+    with pytest.raises(web_build.BuildError) as error:
+        web_build.build(tmp_path / "out")
+    assert 'pip install -e ".[dev]"' in str(error.value)
+    assert "npm ci --prefix web" in str(error.value)
+    assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == [
+        "no-node-modules"]
+
+
+def test_help_names_what_the_build_needs(capsys):
+    with pytest.raises(SystemExit):
+        web_build.main(["--help"])
+    text = capsys.readouterr().out
+    for needed in ('pip install -e ".[app]"', '".[dev]"', "npm ci --prefix web",
+                   "web/node_modules/@pyodide/pyodide/dist", "--pyodide cdn", "untested"):
+        assert needed in text, needed
 
 
 def test_command_line_reports_success_and_failure(tmp_path):

@@ -1,17 +1,27 @@
-"""Assemble the static web site: `python -m web.build --out DIR [--pyodide URL | DIR]`.
+"""Assemble the static web site: `python -m web.build --out DIR [--pyodide DIR | cdn | URL]`.
 
-The site is self-contained except for Pyodide, which comes from the official CDN by default
-(a pinned release) or, with `--pyodide DIR`, from a local distribution copied into the site:
+What the build needs, from a fresh clone:
 
-    DIR/index.html            the page (web/index.html)
+    pip install -e ".[app]"     # (or ".[dev]") the chart specs come from charts/, i.e. Altair
+    npm ci --prefix web         # vega, vega-lite, vega-embed and the Pyodide 0.17.1 runtime
+
+The site is self-contained: by default the Pyodide 0.17.1 distribution that npm installs in
+web/node_modules/@pyodide/pyodide/dist (the runtime the browser tests use) is copied into it,
+numpy included, the other packages left out. `--pyodide DIR` copies another local
+distribution; `--pyodide cdn` (the pinned jsdelivr release CDN_PYODIDE) or `--pyodide URL`
+makes the page load Pyodide from that address instead, which no test here exercises.
+
+    DIR/index.html            the page (web/index.html) and its icon (web/favicon.svg)
     DIR/src/                  page scripts, styles, the worker and its Python glue (web/src)
     DIR/vendor/               vega, vega-lite, vega-embed (from web/node_modules)
     DIR/nncore.zip            the nncore package, with its MNIST subset and pretrained weights
     DIR/config.json           where Pyodide is, presets, layer options, losses, optimizers
     DIR/charts.json           the Vega-Lite spec of every chart, from charts.export_specs()
-    DIR/pyodide/              only with --pyodide DIR: the runtime plus the numpy package
+    DIR/pyodide/              the runtime plus the numpy package (not with a URL)
 
-Every URL inside the site is relative, so it can be served from any sub-path.
+Every URL inside the site is relative, so it can be served from any sub-path. The site is
+written only when the whole build succeeds: it is built in a temporary folder next to DIR,
+which then takes DIR's place; a failed build leaves the previous DIR as it was.
 """
 from __future__ import annotations
 
@@ -19,6 +29,7 @@ import argparse
 import json
 import shutil
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -27,8 +38,10 @@ ROOT = WEB.parent
 NNCORE = ROOT / "nncore"
 NODE_MODULES = WEB / "node_modules"
 
-# The runtime visitors get by default: a pinned Pyodide release on the official CDN.
-DEFAULT_PYODIDE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
+# The default runtime: the distribution `npm ci --prefix web` installs, under NODE_MODULES.
+LOCAL_PYODIDE = ("@pyodide", "pyodide", "dist")
+# `--pyodide cdn`: a pinned Pyodide release on the official CDN (not exercised by the tests).
+CDN_PYODIDE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
 # The only Pyodide package the site loads (nncore needs nothing else).
 PYODIDE_PACKAGES = ("numpy",)
 # npm files copied into vendor/: (package, file inside the package).
@@ -37,6 +50,9 @@ VENDOR_FILES = (
     ("vega-lite", "build/vega-lite.min.js"),
     ("vega-embed", "build/vega-embed.min.js"),
 )
+# Files a site holds at its top level; a folder with other content is not replaced.
+SITE_MARKERS = ("index.html", "config.json")
+INSTALL_HINT = 'pip install -e ".[dev]" (or ".[app]") and npm ci --prefix web'
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", ".DS_Store"}
 SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
@@ -46,13 +62,18 @@ class BuildError(RuntimeError):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m web.build", description=__doc__.split("\n")[0])
-    parser.add_argument("--out", required=True, help="directory to write the site into")
+    parser = argparse.ArgumentParser(
+        prog="python -m web.build", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", required=True,
+                        help="directory to write the site into (replaced when the build succeeds)")
     parser.add_argument(
         "--pyodide",
-        default=DEFAULT_PYODIDE,
-        help="Pyodide: a URL ending in / (default %(default)s) or a local distribution "
-        "directory to copy into the site (e.g. web/node_modules/@pyodide/pyodide/dist)",
+        default=None,
+        help="a local Pyodide distribution to copy into the site (default: "
+        "web/node_modules/@pyodide/pyodide/dist, from `npm ci --prefix web`), or `cdn` "
+        "for %s, or any URL ending in / (the URL options are untested here)" % CDN_PYODIDE,
     )
     arguments = parser.parse_args(argv)
     try:
@@ -64,22 +85,72 @@ def main(argv=None) -> int:
     return 0
 
 
-def build(out: Path, pyodide: str = DEFAULT_PYODIDE) -> str:
-    """Write the site into `out` (replacing its previous content); returns a one-line summary."""
-    out = Path(out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+def build(out: Path, pyodide: str | None = None) -> str:
+    """Write the site into `out`, replacing it only on success; returns a one-line summary.
 
-    shutil.copy2(WEB / "index.html", out / "index.html")
-    copy_tree(WEB / "src", out / "src")
-    copy_vendor(out / "vendor")
-    write_nncore_zip(out / "nncore.zip")
-    pyodide_url = place_pyodide(pyodide, out)
-    write_json(out / "config.json", site_config(pyodide_url))
-    write_json(out / "charts.json", chart_specs())
-    files = sum(1 for path in out.rglob("*") if path.is_file())
+    pyodide: None for the local distribution under NODE_MODULES, a directory to copy,
+    "cdn" for CDN_PYODIDE, or a URL.
+    """
+    out = Path(out)
+    if out.exists() and not _replaceable(out):
+        raise BuildError(f"{out} exists and is not a web site built here (no "
+                         f"{' / '.join(SITE_MARKERS)}): choose an empty or new --out")
+    _import_charts()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        pyodide_url = write_site(staging, pyodide)
+        files = sum(1 for path in staging.rglob("*") if path.is_file())
+        _replace(out, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return f"web site written to {out} ({files} files, Pyodide from {pyodide_url})"
+
+
+def write_site(target: Path, pyodide: str | None) -> str:
+    """Every file of the site into the (empty) folder `target`; returns the Pyodide URL."""
+    shutil.copy2(WEB / "index.html", target / "index.html")
+    shutil.copy2(WEB / "favicon.svg", target / "favicon.svg")
+    copy_tree(WEB / "src", target / "src")
+    copy_vendor(target / "vendor")
+    write_nncore_zip(target / "nncore.zip")
+    pyodide_url = place_pyodide(pyodide, target)
+    write_json(target / "config.json", site_config(pyodide_url))
+    write_json(target / "charts.json", chart_specs())
+    return pyodide_url
+
+
+def _replaceable(out: Path) -> bool:
+    """An empty folder, or one holding a site (so `--out .` cannot wipe a repository)."""
+    if not out.is_dir():
+        return False
+    return not any(out.iterdir()) or all((out / name).is_file() for name in SITE_MARKERS)
+
+
+def _replace(out: Path, staging: Path) -> None:
+    """Put `staging` where `out` is: the old site is moved aside, then removed."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    old = staging.with_name(staging.name.replace(".building-", ".old-"))
+    out.rename(old)
+    try:
+        staging.rename(out)
+    except BaseException:
+        old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _import_charts() -> None:
+    """Fail before writing anything when the chart specs cannot be exported."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        import charts  # noqa: F401  (imports Altair)
+    except ImportError as error:
+        raise BuildError(f"the build imports charts, which needs Altair ({error}): "
+                         f"{INSTALL_HINT}") from None
 
 
 def copy_tree(source: Path, target: Path) -> None:
@@ -110,13 +181,21 @@ def write_nncore_zip(target: Path) -> None:
             archive.write(path, relative.as_posix())
 
 
-def place_pyodide(pyodide: str, out: Path) -> str:
-    """The Pyodide index URL the worker will use: the given URL, or a copy under pyodide/."""
-    if "://" in pyodide:
+def place_pyodide(pyodide: str | None, out: Path) -> str:
+    """The Pyodide index URL the worker will use: a copy under pyodide/, or the given URL."""
+    if pyodide == "cdn":
+        return CDN_PYODIDE
+    if pyodide is not None and "://" in pyodide:
         return pyodide if pyodide.endswith("/") else pyodide + "/"
-    source = Path(pyodide)
-    if not (source / "pyodide.js").is_file():
-        raise BuildError(f"{source} is not a Pyodide distribution (no pyodide.js in it)")
+    if pyodide is None:
+        source = NODE_MODULES.joinpath(*LOCAL_PYODIDE)
+        if not (source / "pyodide.js").is_file():
+            raise BuildError(f"the local Pyodide ({source}) is missing: run `npm ci --prefix web`"
+                             " first (or pass --pyodide cdn to load it from the CDN)")
+    else:
+        source = Path(pyodide)
+        if not (source / "pyodide.js").is_file():
+            raise BuildError(f"{source} is not a Pyodide distribution (no pyodide.js in it)")
     copy_pyodide(source, out / "pyodide")
     return "pyodide/"
 
