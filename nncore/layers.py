@@ -6,6 +6,12 @@ A layer with weights keeps them in `params` and, after `backward`, their gradien
 
 Shapes and parameter counts are Python ints throughout, never NumPy integers: NumPy's
 default integer is 32 bits in Pyodide, where 65536 * 65537 would wrap around to 65536.
+
+The layer vocabulary lives here and only here. Each class says what a builder needs (its
+spec options with defaults, which are required, fixed choices, a line of help), and
+`register(cls)` puts it in LAYER_CLASSES. Spec validation, the activation names and both
+hosts' builders are derived from that registry, so a new activation is one class and one
+`register` call.
 """
 from __future__ import annotations
 
@@ -14,7 +20,13 @@ from numpy.lib.stride_tricks import as_strided
 
 from .errors import SpecError
 
-ACTIVATIONS = ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
+LAYER_CLASSES = {}  # type -> class, in display order: filled by register() below
+# Derived from LAYER_CLASSES and kept in step by register() / unregister() (updated in place,
+# so importers holding them see a registration): type -> {option: default}, and
+# type -> required options (only the types that have some).
+LAYER_OPTIONS = {}
+REQUIRED_OPTIONS = {}
+ACTIVATIONS = ()  # a snapshot of activation_names(), rebound by register()
 
 
 def product(shape):
@@ -29,6 +41,25 @@ class Layer:
     """The contract. `build` sees the input shape (without the batch axis) and creates weights."""
 
     type = "layer"
+    help = ""  # one line for the builders; empty: the docstring's first line
+    OPTIONS = {}  # spec option -> the default a builder starts with, in display order
+    REQUIRED = ()  # options a spec must give
+    CHOICES = {}  # option -> the values it may take
+    SIZES = ()  # options that take an int k (k x k) or a pair [h, w]
+
+    @classmethod
+    def choices(cls, option):
+        """The values `option` may take, or None when any value of its kind will do."""
+        values = cls.CHOICES.get(option)
+        return None if values is None else tuple(values)
+
+    @classmethod
+    def help_text(cls):
+        """The line of help a builder shows next to this layer type."""
+        if cls.help:
+            return cls.help
+        lines = (cls.__doc__ or "").strip().splitlines()
+        return lines[0].strip() if lines else ""
 
     def __init__(self):
         self.params = []  # weight arrays, updated in place by the optimizer
@@ -90,10 +121,9 @@ def _pair(value, name):
 def _activation_name(value):
     if value is None:
         return None
-    if value not in ACTIVATIONS:
-        raise SpecError(
-            "unknown activation %r; choose one of %s" % (value, ", ".join(ACTIVATIONS))
-        )
+    names = activation_names()
+    if not isinstance(value, str) or value not in names:
+        raise SpecError("unknown activation %r; choose one of %s" % (value, ", ".join(names)))
     return value
 
 
@@ -126,6 +156,7 @@ class ActivationLayer(Layer):
 
 class ReLU(ActivationLayer):
     type = "relu"
+    help = "max(x, 0)"
 
     def function(self, x):
         return np.maximum(x, 0)
@@ -137,6 +168,8 @@ class ReLU(ActivationLayer):
 
 class LeakyReLU(ActivationLayer):
     type = "leaky_relu"
+    help = "x if x > 0 else αx"
+    OPTIONS = {"alpha": 0.01}
 
     def __init__(self, alpha=0.01):
         super().__init__()
@@ -157,6 +190,7 @@ class LeakyReLU(ActivationLayer):
 
 class Sigmoid(ActivationLayer):
     type = "sigmoid"
+    help = "1 / (1 + e^-x)"
 
     def function(self, x):
         # sigma(x) = (1 + tanh(x/2)) / 2: never overflows, unlike 1 / (1 + exp(-x))
@@ -169,6 +203,7 @@ class Sigmoid(ActivationLayer):
 
 class Tanh(ActivationLayer):
     type = "tanh"
+    help = "tanh(x)"
 
     def function(self, x):
         return np.tanh(x)
@@ -182,6 +217,7 @@ class Softmax(ActivationLayer):
     """Row-wise softmax over the last axis."""
 
     type = "softmax"
+    help = "probabilities that sum to 1"
 
     def function(self, x):
         shifted = x - x.max(axis=-1, keepdims=True)  # exp never overflows
@@ -194,20 +230,10 @@ class Softmax(ActivationLayer):
         return y * (grad - (grad * y).sum(axis=-1, keepdims=True))
 
 
-_ACTIVATION_CLASSES = {
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "softmax": Softmax,
-}
-
-
 def Activation(name, **options):
     """Activation("tanh") -> Tanh(); the Keras spelling of the activation layers."""
-    cls = _ACTIVATION_CLASSES[_activation_name(name)]
-    allowed = {"leaky_relu": ("alpha",)}.get(name, ())
-    unknown = sorted(set(options) - set(allowed))
+    cls = LAYER_CLASSES[_activation_name(name)]
+    unknown = sorted(set(options) - set(cls.OPTIONS))
     if unknown:
         raise SpecError("activation %r has no option %s" % (name, ", ".join(unknown)))
     return cls(**options)
@@ -220,6 +246,13 @@ class WeightedLayer(Layer):
     """A layer with weights and an optional activation applied to its output."""
 
     activation_layer = None
+
+    @classmethod
+    def choices(cls, option):
+        # no activation, or any registered one (read when asked: a registration shows up)
+        if option == "activation":
+            return (None,) + activation_names()
+        return super().choices(option)
 
     def _activate(self, y, training, activate):
         # activate=False gives the pre-activation scores: a fused loss applies the activation
@@ -238,6 +271,9 @@ class Dense(WeightedLayer):
     """
 
     type = "dense"
+    help = "fully connected: y = x W + b"
+    OPTIONS = {"units": 10, "activation": None}
+    REQUIRED = ("units",)
 
     def __init__(self, *sizes, units=None, activation=None, input_size=None):
         super().__init__()
@@ -306,14 +342,20 @@ class Conv2D(WeightedLayer):
     """
 
     type = "conv2d"
+    help = "2-D convolution over (height, width, channels)"
+    OPTIONS = {"filters": 8, "kernel_size": 3, "stride": 1, "padding": "valid", "activation": None}
+    REQUIRED = ("filters",)
+    CHOICES = {"padding": ("valid", "same")}
+    SIZES = ("kernel_size",)
 
     def __init__(self, filters, kernel_size=3, stride=1, padding="valid", activation=None):
         super().__init__()
         self.filters = _positive_int(filters, "filters")
         self.kernel_size = _pair(kernel_size, "kernel_size")
         self.stride = _positive_int(stride, "stride")
-        if padding not in ("valid", "same"):
-            raise SpecError("option 'padding' must be 'valid' or 'same', got %r" % (padding,))
+        if padding not in self.CHOICES["padding"]:
+            raise SpecError("option 'padding' must be %s, got %r"
+                            % (" or ".join(map(repr, self.CHOICES["padding"])), padding))
         self.padding = padding
         self.activation = _activation_name(activation)
         self.activation_layer = Activation(activation) if activation else None
@@ -434,6 +476,8 @@ class MaxPool2D(Layer):
     """
 
     type = "maxpool2d"
+    help = "largest value in each pool"
+    OPTIONS = {"pool_size": 2}
 
     def __init__(self, pool_size=2):
         super().__init__()
@@ -525,6 +569,7 @@ class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1*d2*...)."""
 
     type = "flatten"
+    help = "(h, w, c) -> (h·w·c)"
 
     def compute_output_shape(self, input_shape):
         return (product(input_shape),)
@@ -542,6 +587,8 @@ class Dropout(Layer):
     survivors by 1 / (1 - rate), so that nothing changes at prediction time."""
 
     type = "dropout"
+    help = "zeroes inputs at random while training"
+    OPTIONS = {"rate": 0.5}
 
     def __init__(self, rate=0.5):
         super().__init__()
@@ -568,7 +615,56 @@ class Dropout(Layer):
         return grad if self.mask is None else grad * self.mask
 
 
-LAYER_CLASSES = {
-    cls.type: cls
-    for cls in (Dense, Conv2D, MaxPool2D, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax)
-}
+# --------------------------------------------------------------------------- the registry
+
+
+def activation_names():
+    """The registered activations (the ActivationLayer classes), in registration order."""
+    return tuple(
+        layer_type for layer_type, cls in LAYER_CLASSES.items() if issubclass(cls, ActivationLayer)
+    )
+
+
+def _follow_registry():
+    """Recompute what is derived from LAYER_CLASSES, in place."""
+    global ACTIVATIONS
+    LAYER_OPTIONS.clear()
+    LAYER_OPTIONS.update((t, dict(cls.OPTIONS)) for t, cls in LAYER_CLASSES.items())
+    REQUIRED_OPTIONS.clear()
+    REQUIRED_OPTIONS.update(
+        (t, tuple(cls.REQUIRED)) for t, cls in LAYER_CLASSES.items() if cls.REQUIRED
+    )
+    ACTIVATIONS = activation_names()
+
+
+def register(cls):
+    """Add a layer class to the vocabulary: specs accept its type (and, for an activation,
+    Dense's and Conv2D's `activation`), and both builders offer it. Returns the class."""
+    if not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise TypeError("register() takes a Layer subclass, got %r" % (cls,))
+    layer_type = cls.__dict__.get("type")
+    if not isinstance(layer_type, str) or not layer_type:
+        raise ValueError("%s needs its own `type` name to be registered" % cls.__name__)
+    if LAYER_CLASSES.get(layer_type, cls) is not cls:
+        raise ValueError(
+            "layer type %r is already %s" % (layer_type, LAYER_CLASSES[layer_type].__name__)
+        )
+    missing = [name for name in cls.REQUIRED if name not in cls.OPTIONS]
+    if missing:
+        raise ValueError("%s requires options it does not declare: %s"
+                         % (cls.__name__, ", ".join(missing)))
+    LAYER_CLASSES[layer_type] = cls
+    _follow_registry()
+    return cls
+
+
+def unregister(layer_type):
+    """Remove a layer type from the vocabulary; returns its class."""
+    cls = LAYER_CLASSES.pop(layer_type)
+    _follow_registry()
+    return cls
+
+
+for _cls in (Dense, Conv2D, MaxPool2D, Flatten, Dropout, ReLU, LeakyReLU, Sigmoid, Tanh, Softmax):
+    register(_cls)
+del _cls

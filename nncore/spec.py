@@ -10,22 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import SpecError
-from .layers import LAYER_CLASSES
+from .layers import LAYER_CLASSES, LAYER_OPTIONS, REQUIRED_OPTIONS  # noqa: F401
 
-# type -> {option: default}; the options a layer of that type accepts, in display order
-LAYER_OPTIONS = {
-    "dense": {"units": 10, "activation": None},
-    "conv2d": {"filters": 8, "kernel_size": 3, "stride": 1, "padding": "valid", "activation": None},
-    "maxpool2d": {"pool_size": 2},
-    "flatten": {},
-    "dropout": {"rate": 0.5},
-    "relu": {},
-    "leaky_relu": {"alpha": 0.01},
-    "sigmoid": {},
-    "tanh": {},
-    "softmax": {},
-}
-REQUIRED_OPTIONS = {"dense": ("units",), "conv2d": ("filters",)}
+# LAYER_OPTIONS, type -> {option: default} (the options a layer of that type accepts, in
+# display order), and REQUIRED_OPTIONS, type -> the options a spec must give, are here for
+# importers: derived from the layer classes' OPTIONS and REQUIRED, and kept in step by
+# layers.register(). Validation below reads the classes themselves.
 
 MAX_PARAMETERS = 50_000_000
 
@@ -89,11 +79,12 @@ def layer_from_dict(entry, index):
     layer_type = entry.get("type")
     if not isinstance(layer_type, str) or layer_type not in LAYER_CLASSES:
         raise SpecError(
-            "unknown layer type %r; choose one of %s" % (layer_type, ", ".join(LAYER_OPTIONS)),
+            "unknown layer type %r; choose one of %s" % (layer_type, ", ".join(LAYER_CLASSES)),
             index,
         )
+    cls = LAYER_CLASSES[layer_type]
     options = {key: value for key, value in entry.items() if key != "type"}
-    allowed = LAYER_OPTIONS[layer_type]
+    allowed = cls.OPTIONS
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise SpecError(
@@ -102,11 +93,11 @@ def layer_from_dict(entry, index):
             index,
             layer_type,
         )
-    for name in REQUIRED_OPTIONS.get(layer_type, ()):
+    for name in cls.REQUIRED:
         if options.get(name) is None:
             raise SpecError("option '%s' is missing" % name, index, layer_type)
     try:
-        return LAYER_CLASSES[layer_type](**options)
+        return cls(**options)
     except SpecError as error:
         raise SpecError(error.message, index, layer_type) from None
 

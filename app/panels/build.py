@@ -3,6 +3,10 @@
 The stack is a spec (plain dict) in st.session_state; every edit rebuilds it and
 `Network.from_spec` validates it. A SpecError names a layer: its message is shown inside
 that layer's box, the rest of the stack stays editable.
+
+The layer types, their options (widget by kind, choices, labels, defaults) and help text come
+from `nncore.lab.vocabulary.describe()`, read on every run: nothing about a layer is written
+here, so a newly registered layer class appears in this builder as it is.
 """
 
 from __future__ import annotations
@@ -14,19 +18,19 @@ import streamlit as st
 
 from app import state
 from nncore import Network, SpecError
-from nncore.spec import LAYER_OPTIONS
+from nncore.lab import vocabulary
 from nncore.tasks import describe_shape
 
-ACTIVATIONS = [name for name in ("relu", "leaky_relu", "sigmoid", "tanh", "softmax")
-               if name in LAYER_OPTIONS]
-NO_ACTIVATION = "none"
-MOST_OPTIONS = max(len(options) for options in LAYER_OPTIONS.values())
-CHOICES = {"padding": ["valid", "same"], "activation": [NO_ACTIVATION] + ACTIVATIONS}
-OPTION_LABELS = {
-    "units": "units", "activation": "activation", "filters": "filters",
-    "kernel_size": "kernel", "stride": "stride", "padding": "padding",
-    "pool_size": "pool", "rate": "rate", "alpha": "alpha",
-}
+NO_CHOICE = "none"  # how a choice of None (no activation) is shown
+
+
+def layer_vocabulary() -> dict:
+    """type -> its vocabulary entry ({"type", "help", "options": [...]}), in display order."""
+    return {entry["type"]: entry for entry in vocabulary.describe()["layers"]}
+
+
+def _shown(value) -> str:
+    return NO_CHOICE if value is None else value
 
 
 def validate(spec: dict):
@@ -52,16 +56,17 @@ def _choose_preset() -> None:
     state.load_preset(st.session_state.preset_choice)
 
 
-def _set_option(uid: int, option: str, key: str) -> None:
+def _set_option(uid: int, option: dict, key: str) -> None:
     value = st.session_state[key]
-    if option == "activation" and value == NO_ACTIVATION:
-        value = None
-    if option == "kernel_size" and isinstance(value, str):
+    if option["kind"] == "choice":
+        # the value whose label was picked: "none" is None
+        value = next((choice for choice in option["choices"] if _shown(choice) == value), value)
+    if option["kind"] == "size" and isinstance(value, str):
         value = _parse_sizes(value, fallback=value)
         value = value[0] if isinstance(value, list) and len(value) == 1 else value
     for layer in st.session_state.layers:
         if layer["uid"] == uid:
-            layer[option] = value
+            layer[option["name"]] = value
 
 
 def _move(position: int, step: int) -> None:
@@ -77,7 +82,7 @@ def _remove(position: int) -> None:
 
 def _add_layer() -> None:
     layer_type = st.session_state.new_layer_type
-    entry = {"type": layer_type, **LAYER_OPTIONS[layer_type]}
+    entry = {"type": layer_type, **vocabulary.defaults(layer_type)}
     st.session_state.layers.extend(state.with_ids([entry]))
 
 
@@ -105,39 +110,43 @@ def _parse_sizes(text: str, fallback):
 # ----------------------------------------------------------------------------- widgets
 
 
-def _option_widget(layer: dict, option: str, default, column) -> None:
-    uid = layer["uid"]
-    key = f"layer-{uid}-{option}"
-    value = layer.get(option, default)
-    label = OPTION_LABELS.get(option, option)
+def _option_widget(layer: dict, option: dict, column) -> None:
+    """One option's widget, chosen by its kind: integer, number, choice or size."""
+    uid, name, kind = layer["uid"], option["name"], option["kind"]
+    key = f"layer-{uid}-{name}"
+    value = layer.get(name, option["default"])
+    label = option["label"]
     arguments = {"key": key, "on_change": _set_option, "args": (uid, option, key)}
     with column:
-        if option in CHOICES:
-            choices = CHOICES[option]
-            shown = NO_ACTIVATION if value is None else value
+        if kind == "choice":
+            choices = [_shown(choice) for choice in option["choices"]]
+            shown = _shown(value)
             index = choices.index(shown) if shown in choices else 0
             st.selectbox(label, choices, index=index, **arguments)
-        elif option == "kernel_size":
+        elif kind == "size":
             text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            st.text_input(label, value=text, **arguments)
-        elif isinstance(default, float):
+            st.text_input(label, value=text, help="k for k × k, or h, w", **arguments)
+        elif kind == "number":
             st.number_input(label, value=float(value), min_value=0.0, step=0.05,
                             format="%g", **arguments)
         else:
             st.number_input(label, value=int(value), min_value=1, step=1, **arguments)
 
 
-def _layer_row(position: int, layer: dict, count: int, error, output_shape) -> None:
+def _layer_row(position: int, layer: dict, count: int, error, output_shape,
+               layers: dict) -> None:
     with st.container(border=True):
-        options = LAYER_OPTIONS.get(layer["type"], {})
+        entry = layers.get(layer["type"], {"help": "", "options": []})
         # the same grid for every layer, so the move / remove buttons line up in a column
-        widths = [1.3] + [1] * MOST_OPTIONS + [0.35, 0.35, 0.35]
+        most_options = max(len(described["options"]) for described in layers.values())
+        widths = [1.3] + [1] * most_options + [0.35, 0.35, 0.35]
         columns = st.columns(widths, vertical_alignment="bottom")
         with columns[0]:
             shape = f" → {describe_shape(output_shape)}" if output_shape else ""
-            st.markdown(f"**{position + 1}. {layer['type']}**{shape}")
-        for column, (option, default) in zip(columns[1:], options.items()):
-            _option_widget(layer, option, default, column)
+            st.markdown(f"**{position + 1}. {layer['type']}**{shape}",
+                        help=entry["help"] or None)
+        for column, option in zip(columns[1:], entry["options"]):
+            _option_widget(layer, option, column)
         uid = layer["uid"]
         columns[-3].button("↑", key=f"up-{uid}", on_click=_move, args=(position, -1),
                            disabled=position == 0, help="Move up")
@@ -191,13 +200,17 @@ def render() -> None:
             error.index is not None and error.index < len(spec["layers"])) else "the stack"
         st.error(f"This stack cannot be built: {where}: {error.message}", icon=":material/warning:")
 
+    described = layer_vocabulary()
     layers = st.session_state.layers
     for position, layer in enumerate(layers):
         output_shape = rows[position]["output_shape"] if rows else None
-        _layer_row(position, layer, len(layers), error, output_shape)
+        _layer_row(position, layer, len(layers), error, output_shape, described)
 
     add = st.columns([2, 1, 3], vertical_alignment="bottom")
-    add[0].selectbox("New layer", list(LAYER_OPTIONS), key="new_layer_type")
+    add[0].selectbox(
+        "New layer", list(described), key="new_layer_type",
+        help="\n".join(f"- **{t}**: {entry['help']}" for t, entry in described.items()),
+    )
     add[1].button("Add layer", on_click=_add_layer, key="add_layer")
 
     if rows is not None:

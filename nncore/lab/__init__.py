@@ -8,12 +8,13 @@ in Pyodide alike. The core library (nncore.*) never imports this package.
     curves      the loss and accuracy curves, thinned once as they are recorded
     verdict     learned / did not learn / diverged, with a sentence of advice
     views       rows for every chart and picture
+    vocabulary  layer types, options, defaults and help, derived from the layer classes
 """
 from __future__ import annotations
 
-from . import curves, experiment, session, verdict, views
+from . import curves, experiment, session, verdict, views, vocabulary
 from .experiment import ExperimentError
 from .session import DEFAULT_SPEED, SPEEDS, Session
 
 __all__ = ["DEFAULT_SPEED", "ExperimentError", "SPEEDS", "Session", "curves", "experiment",
-           "session", "verdict", "views"]
+           "session", "verdict", "views", "vocabulary"]
