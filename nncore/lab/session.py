@@ -18,6 +18,7 @@ two steps. `step` never raises: a failure becomes the run's outcome "error" and 
 """
 from __future__ import annotations
 
+import copy
 import json
 import time
 
@@ -98,15 +99,26 @@ class Session:
         config = network.training_config or {}
         same = (network.optimizer is not None and config.get("optimizer")
                 == experiment["optimizer"] and config.get("options") == experiment["options"])
-        if same:
-            network.compile(loss=experiment["loss"], optimizer=network.optimizer)
-            network.optimizer.lr = experiment["lr"]
-            network.training_config.update(lr=experiment["lr"], optimizer=experiment["optimizer"],
-                                           options=dict(experiment["options"]))
-        else:
-            network.compile(loss=experiment["loss"], optimizer=experiment["optimizer"],
-                            lr=experiment["lr"], **experiment["options"])
-        self._start(experiment, network, fresh=False)
+        # what to put back when train_iter refuses the settings (say cross_entropy on one
+        # output): a refused Continue leaves the model, and the run in progress, as they were
+        before = (network.loss, network.optimizer, copy.copy(network.training_config),
+                  network.optimizer.lr if network.optimizer is not None else None)
+        try:
+            if same:
+                network.compile(loss=experiment["loss"], optimizer=network.optimizer)
+                network.optimizer.lr = experiment["lr"]
+                network.training_config.update(lr=experiment["lr"],
+                                               optimizer=experiment["optimizer"],
+                                               options=dict(experiment["options"]))
+            else:
+                network.compile(loss=experiment["loss"], optimizer=experiment["optimizer"],
+                                lr=experiment["lr"], **experiment["options"])
+            self._start(experiment, network, fresh=False)
+        except Exception:
+            network.loss, network.optimizer, network.training_config, lr = before
+            if network.optimizer is not None:
+                network.optimizer.lr = lr
+            raise
 
     def step_epoch(self, experiment=None):
         """Train exactly one more epoch, then pause: continues a paused or running run,
@@ -117,15 +129,18 @@ class Session:
             else:
                 self.continue_training(experiment)
         run = self._run
-        # mid-epoch, the step ends the epoch in progress; at an epoch's end, it trains the next
-        inside = 0 < run["batch"] < run["batches"]
-        run["pause_at"] = run["epoch"] if inside else run["epoch"] + 1
+        # pause once the epoch after the last *finished* one ends: mid-epoch that is the epoch
+        # in progress (even when its last batch is done but its epoch event is not yet taken),
+        # at an epoch's end the next one
+        finished = self.curves.epoch_count - run["offset"]
+        run["pause_at"] = finished + 1
         self.status = "running"
 
     def use_model(self, network, origin):
         """Make `network` the current model (an imported file, a pretrained net)."""
         self._close()
         self.network, self.origin = network, origin
+        self._run = None  # the old run's counters: report() would read them with no experiment
         self.curves, self.initial_weights = Curves(), None
         self.status, self.outcome, self.message, self.verdict = "idle", None, None, None
         self.evaluation = None
@@ -133,14 +148,16 @@ class Session:
         self.version += 1
 
     def _start(self, experiment, network, fresh):
-        self._close()
         x, y = self._training_data(experiment, network)
         validation_split = experiment["validation_split"] if experiment["dataset"] == "mnist" \
             else 0.0
-        # train_iter checks the data and the settings at the call, before any training
-        self._events = network.train_iter(
+        # train_iter checks the data and the settings at the call, before any training; only
+        # once it has accepted them does the run in progress end
+        events = network.train_iter(
             x, y, experiment["epochs"], batch_size=experiment["batch_size"],
             validation_split=validation_split, seed=experiment["seed"])
+        self._close()
+        self._events = events
         if fresh or self.network is not network:
             self.curves = Curves()
             self.initial_weights = views.first_weights(network)

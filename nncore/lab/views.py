@@ -41,18 +41,18 @@ def status_text(session):
         parts.append("accuracy %.1f%%" % (100 * last["accuracy"]))
     if run:
         parts.append("%.1f s" % run["seconds"])
-    line = " · ".join(parts)
+    if session.evaluation is not None:
+        parts.append("test accuracy %.1f%%" % (100 * session.evaluation["accuracy"]))
     if status == "paused":
-        return "Paused · " + line
-    if status == "evaluating":
+        parts.insert(0, "Paused")
+    elif status == "evaluating":
         scoring = session._scoring
-        return "Reading the %s test digits… %d done · %s" % (
-            format(len(session.mnist()[2]), ","), scoring["next"] if scoring else 0, line)
-    if status == "finished" and session.outcome == "stopped":
-        return "Stopped · " + line
-    if status == "finished":
-        return "Finished · " + line
-    return line
+        parts.insert(0, "Reading the %s test digits… %d done" % (
+            format(len(session.mnist()[2]), ","), scoring["next"] if scoring else 0))
+    elif status == "finished":
+        parts.insert(0, "Stopped" if session.outcome == "stopped" else "Finished")
+    # an imported model that is only scored has no run: no dangling " · "
+    return " · ".join(parts)
 
 
 # ------------------------------------------------------------------ all rows
