@@ -171,10 +171,9 @@ class Network:
         lines.append("-" * len(lines[0]))
         lines.append("%-4s %-44s %-16s %12s" % ("", "input", str(self.input_shape), ""))
         for row in rows:
-            lines.append(
-                "%-4d %-44s %-16s %12s"
-                % (row["index"], row["layer"], row["output_shape"], format(row["parameters"], ","))
-            )
+            number = row["index"] + 1  # layers are counted from 1, as in every message
+            lines.append("%-4d %-44s %-16s %12s" % (number, row["layer"], row["output_shape"],
+                                                    format(row["parameters"], ",")))
         lines.append("-" * len(lines[0]))
         lines.append("Total parameters: %s" % format(self.count_parameters(), ","))
         return "\n".join(lines)

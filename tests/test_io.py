@@ -214,7 +214,7 @@ def test_messages_say_what_is_wrong():
     assert "pickle" not in message(b"plain text, not a model")
     assert "not an nncore model file" in message(b"plain text, not a model")
     assert "weight" in message(BAD_FILES["weight-shape-mismatch"]())
-    assert "layer 0 (conv2d)" in message(BAD_FILES["spec-invalid-stack"]())
+    assert "layer 1 (conv2d)" in message(BAD_FILES["spec-invalid-stack"]())
 
 
 def test_a_missing_path_raises_model_file_error(tmp_path):

@@ -398,7 +398,7 @@ def test_building_for_another_input_shape_is_refused():
     net = nncore.Network([nncore.Dense(4, activation="tanh"), nncore.Dense(1)], input_shape=(2,))
     with pytest.raises(nncore.SpecError) as caught:
         net.build((5,))
-    assert str(caught.value).startswith("layer 0 (dense): was built for the input shape (2,)")
+    assert str(caught.value).startswith("layer 1 (dense): was built for the input shape (2,)")
     assert "(5,)" in str(caught.value)
     assert net.input_shape == (2,)
     net.build((2,))  # the same shape again is fine

@@ -136,7 +136,7 @@ def test_summary_shows_shapes_counts_and_total():
 def test_bad_layer_options_name_the_layer(layers, index, words):
     error = refused(spec_with(*layers))
     assert error.index == index
-    assert str(error).startswith(f"layer {index}")
+    assert str(error).startswith(f"layer {index + 1}")
     for word in words:
         assert word in error.message
     assert error.message in str(error)
@@ -157,7 +157,7 @@ def test_bad_layer_options_name_the_layer(layers, index, words):
 def test_bad_image_layer_options_name_the_layer(layer, index, words):
     error = refused(spec_with(layer, input_shape=(6, 6, 1)))
     assert error.index == index and error.layer_type == layer["type"]
-    assert str(error).startswith(f"layer 0 ({layer['type']})")
+    assert str(error).startswith(f"layer 1 ({layer['type']})")
     for word in words:
         assert word in error.message
 
@@ -305,10 +305,10 @@ HUGE_IMAGE = spec_with({"type": "conv2d", "filters": 8, "kernel_size": 3}, {"typ
 
 def test_huge_stacks_are_counted_exactly():
     assert str(refused(WIDE_FLATTEN)) == (
-        "layer 1 (dense): the stack reaches 42,950,328,330 parameters here, over the limit "
+        "layer 2 (dense): the stack reaches 42,950,328,330 parameters here, over the limit "
         "of 50,000,000")
     assert str(refused(HUGE_IMAGE)) == (
-        "layer 2 (dense): the stack reaches 799,968,000,554 parameters here, over the limit "
+        "layer 3 (dense): the stack reaches 799,968,000,554 parameters here, over the limit "
         "of 50,000,000")
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 import nncore
+import nncore.pretrained
+from nncore.lab import SPEEDS, Session, experiment, vocabulary
 from web import build as web_build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,12 +94,15 @@ def test_chart_specs_come_from_the_charts_package(site):
         assert "datasets" not in specs[name]  # the page streams the rows itself
 
 
-def test_config_carries_presets_and_options(site):
+def test_config_carries_the_experiments_and_the_vocabulary(site):
     config = json.loads((site / "config.json").read_text())
-    assert config["presets"] == json.loads(json.dumps(nncore.spec.PRESETS))
-    assert config["layer_options"] == json.loads(json.dumps(nncore.spec.LAYER_OPTIONS))
+    for name in experiment.PRESETS:
+        assert config["experiments"][name] == json.loads(json.dumps(experiment.default(name)))
+    assert [name for name, _ in config["presets"]] == list(experiment.PRESETS)
+    assert config["vocabulary"] == json.loads(json.dumps(vocabulary.describe()))
     assert config["losses"] == list(nncore.LOSSES)
     assert set(config["optimizers"]) == set(nncore.optimizers.OPTIONS)
+    assert config["speeds"] == list(SPEEDS) and config["default_speed"] in SPEEDS
 
 
 def test_nncore_zip_imports_on_its_own(site, tmp_path):
@@ -236,40 +241,84 @@ def call(namespace, command, **arguments):
     return json.loads(namespace["dispatch"](command, json.dumps(arguments)))
 
 
-def test_bridge_validates_and_names_the_bad_layer(bridge):
-    good = call(bridge, "validate", spec=nncore.spec.PRESETS["xor"])["result"]
-    assert good["parameters"] == 13 and good["output_shape"] == [1]
-    spec = json.loads(json.dumps(nncore.spec.PRESETS["xor"]))
-    spec["layers"][2]["units"] = 0
-    error = call(bridge, "validate", spec=spec)["error"]
-    assert error["index"] == 2 and "units" in error["message"]
-    assert "Traceback" not in error["message"]
+def run_out(namespace, seconds=0.05):
+    """Step the bridge's session until the run ends; returns the reports."""
+    reports = [call(namespace, "step", seconds=seconds)["result"]]
+    while reports[-1]["status"] in ("running", "evaluating"):
+        reports.append(call(namespace, "step", seconds=seconds)["result"])
+    return reports
 
 
-def test_bridge_trains_xor_in_chunks_and_refuses_mismatched_data(bridge):
-    settings = {"dataset": "xor", "loss": "mse", "optimizer": "adam", "options": {}, "lr": 0.05,
-                "batch_size": 4, "epochs": 50, "seed": 0}
-    started = call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=settings)
-    assert started["result"]["samples"] == 4
-    epochs, chunk = [], {"done": False}
-    while not chunk["done"]:
-        chunk = call(bridge, "train_step", seconds=0.01)["result"]
-        epochs.extend(chunk["epochs"])
-    assert [epoch["epoch"] for epoch in epochs] == list(range(1, 51))
-    assert epochs[-1]["loss"] < epochs[0]["loss"] / 2  # it learned, not just counted epochs
-    assert "boundary" in chunk and len(chunk["boundary"]["output"]) == 31 * 31
-    assert call(bridge, "train_finish")["result"]["epochs_done"] == 50
+def test_bridge_describes_an_experiment_and_names_the_bad_layer(bridge):
+    good = call(bridge, "describe", experiment=experiment.default("xor"))["result"]
+    assert good["problem"] is None and good["summary"]["parameters"] == 13
+    assert experiment.decode(good["link"]) == experiment.check(experiment.default("xor"))
+    bad = experiment.default("xor")
+    bad["spec"]["layers"][2]["units"] = 0
+    answer = call(bridge, "describe", experiment=bad)["result"]
+    assert answer["summary"] is None and answer["link"] is None
+    assert answer["problem"]["index"] == 2 and "units" in answer["problem"]["message"]
+    assert answer["problem"]["message"].startswith("layer 3 (dense)")  # counted from 1
+    slow = dict(experiment.default("xor"), lr=-1)
+    assert call(bridge, "describe", experiment=slow)["result"]["problem"]["field"] == "lr"
+
+
+def test_bridge_steps_the_lab_session_like_cpython(bridge):
+    settings = dict(experiment.default("xor"), epochs=50, optimizer="adam", lr=0.05,
+                    batch_size=4, options={})
+    assert call(bridge, "speed", name="full speed")["result"]["status"] in ("idle", "finished")
+    assert call(bridge, "train", experiment=settings)["result"]["status"] == "running"
+    reports = run_out(bridge, seconds=0.01)
+    assert reports[-1]["outcome"] == "done" and reports[-1]["epoch"] == 50
+    rows = call(bridge, "rows")["result"]
+    assert len(rows["grid"]) == 31 * 31 and rows["version"] == reports[-1]["version"]
+
+    local = Session()
+    local.speed = None
+    local.train(settings)
+    while local.status != "finished":
+        local.step(1.0)
+    assert rows["loss"] == json.loads(json.dumps(local.rows()["loss"]))
 
     wrong = dict(settings, dataset="mnist")
-    error = call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=wrong)["error"]
-    assert "784" in error["message"]
+    error = call(bridge, "train", experiment=wrong)["error"]
+    assert error["field"] == "spec" and "784" in error["message"]
+
+
+def test_bridge_pauses_steps_and_continues(bridge):
+    settings = dict(experiment.default("xor"), epochs=100000)
+    call(bridge, "speed", name="full speed")
+    call(bridge, "train", experiment=settings)
+    call(bridge, "step", seconds=0.05)
+    paused = call(bridge, "pause")["result"]
+    assert paused["status"] == "paused"
+    assert call(bridge, "step", seconds=0.05)["result"]["epoch"] == paused["epoch"]
+    call(bridge, "step_epoch", experiment=settings)
+    assert run_out(bridge)[-1]["epoch"] == paused["epoch"] + 1
+    stopped = call(bridge, "stop")["result"]
+    assert stopped["outcome"] == "stopped"
+    call(bridge, "continue", experiment=dict(settings, epochs=3))
+    assert run_out(bridge)[-1]["epoch"] == stopped["epoch"] + 3
 
 
 def test_bridge_rejects_a_corrupt_model_file_with_a_message(bridge):
     path = bridge["directory"] / "corrupt.npz"
     path.write_bytes(b"not a model at all")
-    error = call(bridge, "import_model", path=str(path), name="corrupt.npz")["error"]
+    error = call(bridge, "import_model", path=str(path), name="corrupt.npz",
+                 experiment=experiment.default("xor"))["error"]
     assert error["message"] and "Traceback" not in error["message"]
+
+
+def test_bridge_imports_a_model_and_the_experiment_follows_it(bridge):
+    path = bridge["directory"] / "cnn.npz"
+    network = nncore.pretrained.load("mnist-cnn")
+    path.write_bytes(nncore.io.to_bytes(network))
+    answer = call(bridge, "import_model", path=str(path), name="cnn.npz",
+                  experiment=experiment.default("xor"))["result"]
+    assert answer["experiment"]["spec"] == network.to_spec()
+    assert answer["experiment"]["dataset"] == "mnist"
+    assert answer["model"]["origin"] == "imported from cnn.npz"
+    assert call(bridge, "report")["result"]["status"] == "idle"
 
 
 def test_bridge_says_when_mnist_is_missing(bridge, monkeypatch):
@@ -277,23 +326,21 @@ def test_bridge_says_when_mnist_is_missing(bridge, monkeypatch):
     monkeypatch.setattr(datasets, "MNIST_PATH", str(bridge["directory"] / "missing.npz"))
     answer = call(bridge, "load_data")["result"]
     assert answer["mnist"] is None and "MNIST is unavailable" in answer["mnist_error"]
-    settings = {"dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
-                "batch_size": 32, "epochs": 1, "seed": 0, "size": 100}
-    error = call(bridge, "train_start", spec=nncore.spec.PRESETS["mnist-mlp"], settings=settings)
-    assert "MNIST is unavailable" in error["error"]["message"]
+    settings = dict(experiment.default("mnist-mlp"), train_size=100, epochs=1)
+    error = call(bridge, "train", experiment=settings)["error"]
+    assert "MNIST is unavailable" in error["message"]
     monkeypatch.undo()
     assert call(bridge, "load_data")["result"]["mnist"] == {"train": 10000, "test": 10000}
 
 
 def test_bridge_ends_a_run_whose_step_failed(bridge, monkeypatch):
-    settings = {"dataset": "xor", "loss": "mse", "optimizer": "sgd", "options": {}, "lr": 0.1,
-                "batch_size": 1, "epochs": 5, "seed": 0}
-    call(bridge, "train_start", spec=nncore.spec.PRESETS["xor"], settings=settings)
+    call(bridge, "train", experiment=dict(experiment.default("xor"), epochs=5))
+    session = bridge["state"]["session"]
 
-    def broken(network):
-        raise ValueError("boundary broke")
+    def broken(*arguments, **options):
+        raise ValueError("the data broke")
 
-    monkeypatch.setitem(bridge, "boundary", broken)
-    error = call(bridge, "train_step", seconds=1.0)["error"]
-    assert error["message"] == "boundary broke"
-    assert "no training run" in call(bridge, "train_step", seconds=0.01)["error"]["message"]
+    monkeypatch.setattr(session, "_take", broken)
+    report = call(bridge, "step", seconds=1.0)["result"]
+    assert report["outcome"] == "error" and "the data broke" in report["message"]
+    assert call(bridge, "step", seconds=0.01)["result"]["status"] == "finished"

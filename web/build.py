@@ -252,22 +252,29 @@ def needed_package_files(source: Path) -> set:
 
 
 def site_config(pyodide_url: str) -> dict:
-    """What the page needs before Python is up: presets, layer options, losses, optimizers."""
+    """What the page needs before Python is up, all read from nncore.lab: each preset's
+    whole experiment, the settings' choices and defaults, and the layer vocabulary."""
     sys.path.insert(0, str(ROOT))
     try:
         import nncore
-        from nncore import optimizers, spec
+        from nncore import optimizers
+        from nncore.lab import DEFAULT_SPEED, SPEEDS, experiment, vocabulary
     except ImportError as error:
         raise BuildError(f"cannot import nncore from {ROOT}: {error}") from None
     return {
         "pyodide": pyodide_url,
         "nncore_version": getattr(nncore, "__version__", "unknown"),
-        "presets": spec.PRESETS,
-        "training": spec.TRAINING,
-        "training_defaults": spec.TRAINING_DEFAULTS,
-        "layer_options": spec.LAYER_OPTIONS,
+        "default_preset": experiment.DEFAULT_PRESET,
+        "experiments": {name: experiment.default(name) for name in experiment.PRESETS},
+        # [name, label] pairs: JSON objects are written with sorted keys, lists keep the order
+        "presets": list(experiment.PRESET_LABELS.items()),
+        "datasets": list(experiment.DATASETS.items()),
         "losses": list(nncore.LOSSES),
         "optimizers": optimizers.OPTIONS,
+        "default_lr": {name: experiment.default_lr(name) for name in optimizers.OPTIONS},
+        "speeds": list(SPEEDS),
+        "default_speed": DEFAULT_SPEED,
+        "vocabulary": vocabulary.describe(),
     }
 
 

@@ -41,19 +41,7 @@ def read_upload(name: str, data: bytes) -> None:
 
 def _take_settings(network) -> None:
     """Build and Train follow the imported model: its stack, its dataset, its training setup."""
-    settings = state.experiment()
-    settings["spec"] = network.to_spec()
-    for dataset in experiment_module.DATASETS:
-        try:
-            check_fits(network.input_shape, network.output_shape, dataset)
-        except DataMismatch:
-            continue
-        settings["dataset"] = dataset
-        break
-    config = network.training_config or {}
-    for key in ("loss", "optimizer", "lr", "options"):
-        if config.get(key) is not None:
-            settings[key] = config[key]
+    settings = experiment_module.for_model(state.experiment(), network)
     try:
         settings = experiment_module.check(settings)
     except ExperimentError:

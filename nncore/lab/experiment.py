@@ -193,3 +193,30 @@ def decode(text: str) -> dict:
         raise ExperimentError(
             "link", "the link's experiment is damaged or incomplete") from None
     return check(experiment)
+
+
+def for_model(experiment: dict, network) -> dict:
+    """`experiment` made to follow a model (an imported file, a pretrained net): its stack,
+    the data set it fits, and the loss, optimizer and learning rate it was trained with.
+
+    Returns the checked experiment; when the result cannot be trained as it stands (say the
+    file's optimizer options are out of range), the stack is taken and the rest kept, and
+    the experiment is returned unchecked, so that the host shows why.
+    """
+    result = copy.deepcopy(experiment)
+    result["spec"] = network.to_spec()
+    for dataset in DATASETS:
+        try:
+            tasks.check_fits(network.input_shape, network.output_shape, dataset)
+        except tasks.DataMismatch:
+            continue
+        result["dataset"] = dataset
+        break
+    config = network.training_config or {}
+    for key in ("loss", "optimizer", "lr", "options"):
+        if config.get(key) is not None:
+            result[key] = copy.deepcopy(config[key])
+    try:
+        return check(result)
+    except ExperimentError:
+        return result

@@ -21,18 +21,21 @@ import numpy as np
 import pytest
 
 import nncore
+import nncore.lab.vocabulary
 from nncore import preprocess
+from nncore.lab import Session
+from nncore.lab import experiment as lab_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 PYODIDE = ROOT / "web" / "node_modules" / "@pyodide" / "pyodide" / "dist"
-SCREENSHOT = ROOT / "docs" / "web.png"
+PRETRAINED = ROOT / "nncore" / "pretrained"
 SUB_PATH = "demo/nncore/"
 READY_TIMEOUT_MS = 90_000
 TRAIN_TIMEOUT_MS = 120_000
 MEASURED = {}
 
 
-def report(name, seconds):
+def measured(name, seconds):
     MEASURED[name] = seconds
     print(f"\n[web timing] {name}: {seconds:.3f} s")
 
@@ -85,39 +88,74 @@ def app(browser, site_url):
     started = time.time()
     page.goto(site_url)
     page.wait_for_selector('#status[data-state="ready"]', timeout=READY_TIMEOUT_MS)
-    report("time to Ready", time.time() - started)
+    measured("time to Ready", time.time() - started)
     yield page
     context.close()
     print("\n" + "\n".join(f"[web timing] {name:<50} {seconds:.3f} s"
                            for name, seconds in MEASURED.items()))
 
 
-def history(page):
-    return page.evaluate("window.nncoreWeb.history")
+def report(page):
+    return page.evaluate("window.nncoreWeb.report")
 
 
-def train(page, timeout=TRAIN_TIMEOUT_MS):
-    """Press Train and wait for the run's final result; returns (history, seconds)."""
-    page.click('[data-tab="train"]')
-    started = time.time()
-    page.click("#train")
+def rows(page):
+    return page.evaluate("window.nncoreWeb.rows")
+
+
+def experiment(page):
+    return page.evaluate("window.nncoreWeb.experiment")
+
+
+def wait_until_drawn(page, timeout=TRAIN_TIMEOUT_MS):
+    """Until the run has finished and the charts show the session's last rows."""
     page.wait_for_function(
-        "() => { const web = window.nncoreWeb; "
-        "return !web.training && web.history && web.history.result; }",
-        timeout=timeout,
-    )
-    return history(page), time.time() - started
+        "() => { const web = window.nncoreWeb; return web.report && "
+        "web.report.status === 'finished' && web.rows && web.rows.version >= web.report.version; }",
+        timeout=timeout)
+
+
+def train(page, button="#train", timeout=TRAIN_TIMEOUT_MS):
+    """Press Train (or Continue) at full speed and wait for the end of the run and its
+    charts; returns (rows, seconds)."""
+    page.click('[data-tab="train"]')
+    page.select_option("#speed", "full speed")
+    before = page.evaluate("window.nncoreWeb.report.version")
+    started = time.time()
+    page.click(button)
+    page.wait_for_function("(before) => window.nncoreWeb.report.version > before", arg=before)
+    wait_until_drawn(page, timeout)
+    return rows(page), time.time() - started
+
+
+def wait_for_status(page, status, timeout=TRAIN_TIMEOUT_MS):
+    page.wait_for_function("(status) => window.nncoreWeb.report.status === status", arg=status,
+                           timeout=timeout)
 
 
 def set_fields(page, **values):
+    """Type into the Train tab's settings (size=..., epochs=..., lr=...), as a person would."""
     page.click('[data-tab="train"]')
-    for selector, value in values.items():
-        page.fill("#" + selector.replace("_", "-"), str(value))
+    for name, value in values.items():
+        selector = "#" + name.replace("_", "-")
+        page.fill(selector, str(value))
+        page.press(selector, "Tab")
+    wait_described(page)
+
+
+def wait_described(page):
+    """Until Python has checked the experiment as it now stands."""
+    page.wait_for_function("() => window.nncoreWeb.problem !== undefined")
 
 
 def load_preset(page, name):
+    page.click('[data-tab="train"]')
     page.click(f'[data-preset="{name}"]')
-    page.wait_for_function("() => window.nncoreWeb.specValid")
+    page.wait_for_function("() => window.nncoreWeb.problem === null")
+
+
+def train_losses(rows):
+    return [row["loss"] for row in rows["loss"] if row["series"] == "train"]
 
 
 def draw(page, points):
@@ -139,6 +177,7 @@ def import_file(page, path):
         ".startsWith('Imported ' + name)",
         arg=path.name,
     )
+    wait_described(page)
 
 
 def vertical_stroke():
@@ -190,25 +229,26 @@ def test_page_reaches_ready_naming_each_load_step(app):
     assert app.problems == []
 
 
-XOR_TRAINING = nncore.spec.TRAINING["xor"]  # the preset's settings, the same in both hosts
+XOR = lab_experiment.default("xor")  # the preset's experiment, the same in both hosts
 
 
-def test_xor_preset_trains_below_001_with_chart_points(app):
+def test_xor_preset_trains_below_001_with_chart_points(app, tmp_path):
     load_preset(app, "xor")
     result, seconds = train(app)
-    epochs = XOR_TRAINING["epochs"]
-    report("XOR training (%d epochs)" % epochs, seconds)
-    losses = [epoch["loss"] for epoch in result["epochs"]]
-    assert len(losses) == epochs and losses[-1] < 0.01
-    first_below = next(i for i, loss in enumerate(losses) if loss < 0.01)
-    report("XOR time to loss < 0.01 (worker clock)", result["epochs"][first_below]["seconds"])
-    points = app.evaluate("window.nncoreWeb.charts.loss.view.data('loss').length")
-    assert points >= epochs
-    cells = app.evaluate("window.nncoreWeb.charts.boundary.view.data('grid').length")
-    assert cells > 100
-    assert "Done: %d epochs" % epochs in app.inner_text("#train-status")
-    # The README screenshot: the trained XOR net, its error curve and decision boundary,
-    # all inside the 1280x900 viewport (the charts' grid puts them side by side).
+    epochs = XOR["epochs"]
+    measured("XOR training at full speed (%d epochs)" % epochs, seconds)
+    final = report(app)
+    assert final["outcome"] == "done" and final["epoch"] == epochs
+    losses = train_losses(result)
+    assert losses[-1] < 0.01
+    assert app.evaluate("window.nncoreWeb.charts.loss.view.data('loss').length") == len(
+        result["loss"]) > 100
+    assert app.evaluate("window.nncoreWeb.charts.boundary.view.data('grid').length") == 31 * 31
+    assert app.locator("#answers tbody tr").count() == 4
+    verdict = app.locator("#verdict")
+    assert verdict.get_attribute("data-kind") == "learned"
+    assert "Finished · Epoch %d / %d" % (epochs, epochs) in app.inner_text("#train-status")
+    # status, error, accuracy and boundary all inside the 1280x900 viewport
     app.wait_for_timeout(300)
     viewport = app.viewport_size
     for selector in ("#train-status", "#chart-loss", "#chart-accuracy", "#card-boundary"):
@@ -216,62 +256,212 @@ def test_xor_preset_trains_below_001_with_chart_points(app):
         assert box is not None and box["width"] > 0, selector
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (selector, box)
         assert box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"], (selector, box)
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    app.screenshot(path=str(SCREENSHOT))
-    assert SCREENSHOT.stat().st_size > 20_000
+    app.screenshot(path=str(tmp_path / "web-xor.png"))
 
 
-def test_browser_xor_loss_curve_equals_cpython(app):
+def test_the_default_run_can_be_watched_as_the_error_falls(app):
+    """At the default speed the articles' 1000-epoch run takes about ten seconds: the epoch
+    counter and the error chart grow in between, and the boundary is redrawn as it learns."""
+    load_preset(app, "xor")
+    app.select_option("#speed", "100 epochs/s")
+    app.click("#train")
+    seen = []
+    for _ in range(6):
+        app.wait_for_timeout(700)
+        seen.append((report(app)["epoch"], len(app.evaluate(
+            "window.nncoreWeb.charts.loss.rows.loss || []"))))
+    app.click("#stop")
+    wait_for_status(app, "finished")
+    epochs = [epoch for epoch, _ in seen]
+    points = [count for _, count in seen]
+    assert all(b > a for a, b in zip(epochs, epochs[1:])), seen
+    assert epochs[-1] < XOR["epochs"]  # still going after four seconds: it can be watched
+    assert 40 <= epochs[1] - epochs[0] <= 160, seen  # about 100 epochs per second
+    assert points[-1] > points[0], seen
+
+
+def test_browser_loss_curve_equals_cpythons_session(app):
+    """The same experiment, the same seed: the page (Pyodide 0.17.1) and nncore.lab in
+    CPython give the same loss curve."""
     load_preset(app, "xor")
     set_fields(app, seed=7, epochs=120)
     result, _ = train(app)
-    browser_losses = np.array([epoch["loss"] for epoch in result["epochs"]])
+    browser = np.array(train_losses(result))
 
-    network = nncore.Network.from_spec(nncore.spec.PRESETS["xor"], seed=7)
-    network.compile(loss=XOR_TRAINING["loss"], optimizer=XOR_TRAINING["optimizer"],
-                    lr=XOR_TRAINING["lr"], **nncore.optimizers.OPTIONS[XOR_TRAINING["optimizer"]])
-    x, y = nncore.datasets.xor()
-    events = network.train_iter(x, y, 120, batch_size=XOR_TRAINING["batch_size"],
-                                validation_split=0.0, shuffle=True, seed=7)
-    python_losses = np.array([event["loss"] for event in events if event["type"] == "epoch"])
-    assert browser_losses.shape == python_losses.shape == (120,)
-    np.testing.assert_allclose(browser_losses, python_losses, rtol=0, atol=1e-5)
+    settings = dict(XOR, seed=7, epochs=120)
+    session = Session()
+    session.speed = None
+    session.train(settings)
+    while session.status != "finished":
+        session.step(1.0)
+    python = np.array([row["loss"] for row in session.rows()["loss"] if row["series"] == "train"])
+    assert browser.shape == python.shape == (120,)
+    np.testing.assert_allclose(browser, python, rtol=1e-5, atol=0)
+    assert report(app)["epoch"] == session.report()["epoch"]
+
+
+def test_pause_resume_step_and_continue_move_the_epoch_counter(app):
+    load_preset(app, "xor")
+    set_fields(app, epochs=100000)
+    app.select_option("#speed", "100 epochs/s")
+    app.click("#train")
+    app.wait_for_function("() => window.nncoreWeb.report.epoch >= 20")
+    app.click("#pause")
+    wait_for_status(app, "paused")
+    assert app.inner_text("#pause") == "Resume"
+    paused_at = report(app)["epoch"]
+    app.wait_for_timeout(600)
+    assert report(app)["epoch"] == paused_at  # nothing trains while paused
+    app.click("#step")
+    app.wait_for_function("(at) => window.nncoreWeb.report.epoch === at + 1 && "
+                          "window.nncoreWeb.report.status === 'paused'", arg=paused_at)
+    app.wait_for_timeout(400)
+    assert report(app)["epoch"] == paused_at + 1  # exactly one epoch
+    assert "Paused" in app.inner_text("#train-status")
+    app.click("#pause")  # Resume
+    app.wait_for_function("(at) => window.nncoreWeb.report.epoch > at + 10", arg=paused_at + 1)
+    app.click("#stop")
+    wait_for_status(app, "finished")
+    stopped_at = report(app)["epoch"]
+    assert "Stopped" in app.inner_text("#train-status")
+    # Continue trains the same model on: its epochs count on from where it stopped
+    set_fields(app, epochs=30)
+    _, _ = train(app, button="#continue")
+    assert report(app)["epoch"] == stopped_at + 30
+    assert train_losses(rows(app))[-1] < 0.05
 
 
 def test_stop_ends_a_run_between_batches(app):
     load_preset(app, "xor")
-    set_fields(app, epochs=200000)
+    set_fields(app, epochs=100000)
+    app.select_option("#speed", "full speed")
     app.click("#train")
-    app.wait_for_function("() => window.nncoreWeb.history.epochs.length > 20")
-    clicked = time.time()
-    app.click("#stop")
-    app.wait_for_function("() => window.nncoreWeb.history.result", timeout=10_000)
-    report("Stop click to 'Stopped' on the page", time.time() - clicked)
-    result = history(app)
-    assert result["result"]["stopped"] is True
-    halted = result["result"]["stop_milliseconds"] / 1000
-    report("Stop message to halted run, in the worker", halted)
-    done = len(result["epochs"])
-    assert 20 < done < 200000
-    app.wait_for_timeout(300)
-    assert len(history(app)["epochs"]) == done  # nothing arrives after the stop
-    assert "Stopped after" in app.inner_text("#train-status")
+    app.wait_for_function("() => window.nncoreWeb.report.epoch > 20")
+    seconds = app.evaluate("""async () => {
+        const started = performance.now();
+        document.getElementById('stop').click();
+        while (window.nncoreWeb.report.status !== 'finished') {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return (performance.now() - started) / 1000; }""")
+    measured("Stop click to a finished run", seconds)
+    assert seconds < 1.0
+    done = report(app)["epoch"]
+    assert 20 < done < 100000
+    app.wait_for_timeout(400)
+    assert report(app)["epoch"] == done  # nothing arrives after the stop
+    assert "Stopped" in app.inner_text("#train-status")
     assert app.is_enabled("#train") and not app.is_enabled("#stop")
 
 
-def test_mnist_mlp_trains_an_epoch_and_reports_accuracy(app):
+def test_stop_during_the_final_evaluation_ends_within_a_second(app):
+    load_preset(app, "mnist-cnn")
+    set_fields(app, size=200, epochs=1)
+    app.select_option("#speed", "full speed")
+    app.click("#train")
+    wait_for_status(app, "evaluating")
+    app.wait_for_function("() => window.nncoreWeb.report.evaluated >= 500")
+    seconds = app.evaluate("""async () => {
+        const started = performance.now();
+        document.getElementById('stop').click();
+        while (window.nncoreWeb.report.status !== 'finished') {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return (performance.now() - started) / 1000; }""")
+    measured("Stop during the test evaluation", seconds)
+    assert seconds < 1.0
+    assert report(app)["test_accuracy"] is None  # the evaluation did not run to its end
+
+
+def test_xor_at_lr_10_ends_with_a_warning_not_a_success(app):
+    load_preset(app, "xor")
+    set_fields(app, lr=10, epochs=300)
+    train(app)
+    verdict = app.locator("#verdict")
+    assert verdict.get_attribute("data-kind") in ("did_not_learn", "diverged")
+    text = verdict.inner_text()
+    assert "learning rate" in text and "10" in text, text
+    assert not text.startswith("Learned")
+
+
+def test_mnist_mlp_trains_and_is_scored_on_the_whole_test_set(app):
     load_preset(app, "mnist-mlp")
     set_fields(app, size=600, epochs=1)
     result, seconds = train(app)
-    report("MNIST MLP, 1 epoch on 600 digits (+ evaluation)", seconds)
-    final = result["result"]
-    assert final["epochs_done"] == 1
-    assert 0.3 < final["test_accuracy"] <= 1.0  # chance is 0.1
+    measured("MNIST MLP, 1 epoch on 600 digits (+ 10,000 test digits)", seconds)
+    test = result["test"]
+    assert test["samples"] == 10_000  # the same test set as the Streamlit app
+    assert 0.3 < test["accuracy"] <= 1.0  # chance is 0.1
     text = app.inner_text("#test-accuracy")
-    assert "test accuracy" in text and "%" in text
+    assert "test accuracy on 10,000 digits" in text
     cells = app.evaluate("window.nncoreWeb.charts.confusion.view.data('confusion')")
-    assert len(cells) == 100
-    assert sum(cell["count"] for cell in cells) == final["test_samples"]
+    assert len(cells) == 100 and sum(cell["count"] for cell in cells) == 10_000
+    assert app.locator("#misread canvas").count() == len(result["misread"]) > 0
+    assert app.locator("#weights canvas").count() == len(result["weights"]) > 0
+    # after training an MNIST network, Draw offers it first
+    app.click('[data-tab="draw"]')
+    assert app.input_value("#draw-model") == "trained"
+
+
+def test_continue_after_importing_the_pretrained_cnn_keeps_its_accuracy(app):
+    import_file(app, PRETRAINED / "mnist-cnn.npz")
+    assert experiment(app)["spec"] == nncore.pretrained.load("mnist-cnn").to_spec()
+    assert experiment(app)["dataset"] == "mnist"
+    set_fields(app, size=300, epochs=1, lr=1e-6)
+    assert app.is_enabled("#continue")
+    result, seconds = train(app, button="#continue")
+    measured("Continue the pretrained CNN 1 epoch (+ 10,000 test digits)", seconds)
+    assert result["test"]["accuracy"] >= 0.98
+
+
+def test_a_share_link_restores_the_stack_and_the_settings(app, browser):
+    load_preset(app, "mnist-cnn")
+    app.fill('#layers [data-index="0"] [data-option="filters"]', "6")
+    app.press('#layers [data-index="0"] [data-option="filters"]', "Tab")
+    set_fields(app, lr=0.003, epochs=4, seed=5, batch_size=16)
+    app.select_option("#optimizer", "rmsprop")
+    wait_described(app)
+    shared = experiment(app)
+    link = app.url
+    assert "#e=" in link
+
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    fresh = context.new_page()
+    fresh.goto(link)
+    fresh.wait_for_selector('#status[data-state="ready"]', timeout=READY_TIMEOUT_MS)
+    fresh.wait_for_function("() => window.nncoreWeb.problem === null")
+    opened = experiment(fresh)
+    context.close()
+    checked = lab_experiment.check(shared)
+    assert lab_experiment.check(opened) == checked
+    assert checked["spec"]["layers"][0]["filters"] == 6
+    assert (checked["optimizer"], checked["lr"], checked["epochs"], checked["seed"],
+            checked["batch_size"]) == ("rmsprop", lab_experiment.default_lr("rmsprop"), 4, 5, 16)
+
+
+def test_a_new_link_in_an_open_tab_is_applied(app):
+    load_preset(app, "xor")
+    wanted = dict(lab_experiment.default("mnist-mlp"), epochs=7, seed=3)
+    app.evaluate("(text) => { location.hash = 'e=' + text; }", lab_experiment.encode(wanted))
+    app.wait_for_function("() => window.nncoreWeb.experiment.epochs === 7")
+    wait_described(app)
+    assert lab_experiment.check(experiment(app)) == lab_experiment.check(wanted)
+    assert app.input_value("#epochs") == "7"
+    assert app.locator("#layers .layer").count() == len(wanted["spec"]["layers"])
+
+
+def test_the_builder_is_generated_from_the_layer_vocabulary(app):
+    vocabulary = nncore.lab.vocabulary.describe()
+    load_preset(app, "xor")
+    offered = app.eval_on_selector_all("#new-layer-type option",
+                                       "options => options.map(o => o.value)")
+    assert offered == [entry["type"] for entry in vocabulary["layers"]]
+    activations = app.eval_on_selector_all(
+        '#layers [data-index="0"] [data-option="activation"] option',
+        "options => options.map(o => o.value)")
+    assert activations == [""] + list(vocabulary["activations"])
+    # layers are numbered from 1, as Python's messages number them
+    assert app.inner_text('#layers [data-index="0"] .layer-index') == "1"
 
 
 @pytest.mark.parametrize("model", ["mnist-mlp", "mnist-cnn"])
@@ -280,7 +470,7 @@ def test_pretrained_model_reads_a_drawn_one_and_zero(app, model):
     assert model in available, f"pretrained {model} is missing from nncore/pretrained/"
     one = read_digit(app, vertical_stroke(), model)
     assert one["digit"] == 1, one
-    report(f"predict with {model}, pointer-up to bars drawn", one["milliseconds"] / 1000)
+    measured(f"predict with {model}, pointer-up to bars drawn", one["milliseconds"] / 1000)
     zero = read_digit(app, loop(), model)
     assert zero["digit"] == 0, zero
     assert app.inner_text("#prediction") == "0"

@@ -134,7 +134,7 @@ def test_the_browser_numpy_has_32_bit_default_integers(python):
 def test_spec_errors_in_the_browser_equal_cpythons(python):
     expected = {name: spec_error(spec) for name, spec in STACKS.items()}
     assert expected["wide-flatten"] == (
-        "layer 1 (dense): the stack reaches 42,950,328,330 parameters here, over the limit "
+        "layer 2 (dense): the stack reaches 42,950,328,330 parameters here, over the limit "
         "of 50,000,000")
     assert "799,968,000,554 parameters" in expected["huge-image"]
     found = python(

@@ -3,6 +3,7 @@
  * Out: {id, cmd, args}. In: {id, event} any number of times, then {id, result} or
  * {id, error}. An error rejects with a WorkerError carrying the Python-side details
  * (message, and for a bad layer stack the index of the offending layer).
+ * {session: report} messages (the worker stepping the training session) go to `onSession`.
  */
 export class WorkerError extends Error {
   constructor(details) {
@@ -16,6 +17,7 @@ export class PythonWorker {
     this.worker = new Worker(url);
     this.nextId = 1;
     this.pending = new Map();
+    this.onSession = null; // (report, error) => ..., set by the page
     this.worker.onmessage = (message) => this.receive(message.data);
     this.worker.onerror = (error) => {
       // A failure outside any request (e.g. the worker script did not load).
@@ -34,6 +36,10 @@ export class PythonWorker {
   }
 
   receive(message) {
+    if ("session" in message) {
+      if (this.onSession) this.onSession(message.session, message.error);
+      return;
+    }
     const entry = this.pending.get(message.id);
     if (!entry) return;
     if ("event" in message) {

@@ -1,39 +1,38 @@
 /* The page: wires the panels together and starts the Python worker.
  *
- * The page only renders; every computation is a request to src/worker.js, which runs
- * nncore under Pyodide. `window.nncoreWeb` exposes the page state (for the curious and
- * for the browser tests). */
+ * One state, as in TensorFlow Playground: `app.experiment` (nncore.lab.experiment: the
+ * layer stack plus the training settings). Build and Train edit it; Python checks it and
+ * turns it into the #e=... link; the worker's nncore.lab.Session trains it. The page only
+ * renders what the worker answers. `window.nncoreWeb` exposes this state (for the curious
+ * and for the browser tests). */
 import { setupBuildPanel } from "./build_panel.js";
 import { Chart, loadChartSpecs } from "./charts.js";
 import { PythonWorker } from "./client.js";
 import { setupDrawPanel } from "./draw_panel.js";
-import { readHash } from "./hash.js";
+import { onHashChange, readHash, writeHash } from "./hash.js";
 import { setupModelPanel } from "./model_panel.js";
+import { drawRows } from "./results.js";
 import { setupTrainPanel } from "./train_panel.js";
 
-const DEFAULT_PRESET = "xor";
+const ROWS_MS = 150; // at least this long between two redraws of the charts
+const copy = (value) => JSON.parse(JSON.stringify(value));
 
 async function start() {
   const [config, specs] = await Promise.all([
     fetch("config.json").then((response) => response.json()),
     loadChartSpecs(),
   ]);
-  // Training settings per preset: nncore.spec.TRAINING and TRAINING_DEFAULTS, exported into
-  // config.json by the build, so the page and the Streamlit app start from the same settings.
-  const defaults = config.training_defaults;
-  const trainingFor = (name) =>
-    Object.assign({ size: defaults.train_size, seed: defaults.seed }, config.training[name]);
   const app = {
     config,
-    spec: null,
-    preset: null,
+    experiment: copy(config.experiments[config.default_preset]),
+    preset: config.default_preset, // the preset chip shown as chosen (null after an edit)
+    problem: undefined, // why the experiment cannot train: null when it can
+    link: null,
     ready: false,
-    training: false,
-    specValid: false,
-    model: null,
-    history: null,
+    report: null, // the session's latest report
+    rows: null, // the rows the charts show, with the session version they were made at
+    model: null, // {origin, summary, spec} of the session's model
     lastPrediction: null,
-    validationSplit: defaults.validation_split,
     load: {},
     // Plot heights in px; widths follow the cards of the page's grid (style.css).
     charts: {
@@ -60,39 +59,116 @@ async function start() {
   const model = setupModelPanel(app);
   app.panels = { build, train, draw, model };
 
-  app.specChanged = () => build.refresh();
-  app.setSpec = (spec, preset) => {
-    app.spec = JSON.parse(JSON.stringify(spec));
-    app.preset = preset;
-    build.refresh();
+  /* ---- the experiment ---- */
+
+  app.setExperiment = (experiment, preset) => {
+    app.experiment = copy(experiment);
+    app.preset = preset || null;
+    build.render();
+    train.showExperiment();
+    app.experimentChanged({});
   };
-  app.loadPreset = (name) => {
-    app.setSpec(config.presets[name], name);
-    train.applySettings(trainingFor(name));
+  app.loadPreset = (name) => app.setExperiment(config.experiments[name], name);
+
+  let described = 0; // the latest description asked for: older answers are ignored
+  app.experimentChanged = async ({ settings }) => {
+    if (settings) train.showExperiment();
+    app.problem = undefined;
+    train.setEnabled();
+    if (!app.ready) return;
+    const request = ++described;
+    const answer = await app.worker.request("describe", { experiment: app.experiment });
+    if (request !== described) return;
+    app.problem = answer.problem;
+    app.link = answer.link;
+    build.showValidation(answer);
+    // a layer's own error shows in its box; anything else (a setting, a stack that does
+    // not fit the data) above the Train buttons too
+    const problem = answer.problem;
+    const atLayer = problem && problem.index !== undefined && problem.index !== null;
+    train.showError(problem && !atLayer ? problem.message : "");
+    if (answer.link) writeHash(answer.link);
+    train.setEnabled();
   };
-  app.updateControls = () => {
-    train.setEnabled(app.ready && app.specValid, app.training);
+
+  /* An experiment from a link: Python reads it (bounded, checked) once it is loaded. */
+  async function openLink({ text, notice }) {
+    if (notice) app.notify(notice);
+    if (!text) return false;
+    try {
+      app.setExperiment(await app.worker.request("decode", { text }), null);
+      return true;
+    } catch (error) {
+      app.notify(`The experiment in this link could not be read (${error.message}); showing the XOR preset instead.`);
+      return false;
+    }
+  }
+  const fromHash = readHash(location.hash);
+  if (fromHash.notice) app.notify(fromHash.notice);
+  onHashChange((link) => { if (app.ready) openLink(link); });
+
+  /* ---- the session ---- */
+
+  let rowsBusy = false;
+  let lastDrawn = 0;
+  let renderMs = 0;
+  /* Fetch and draw the rows when the session moved on: one request at a time, and never
+   * more often than the charts can be drawn, so the page stays responsive. */
+  function followRows() {
+    if (rowsBusy || !app.report || (app.rows && app.rows.version >= app.report.version)) return;
+    rowsBusy = true;
+    const wait = Math.max(0, lastDrawn + Math.max(ROWS_MS, 2 * renderMs) - performance.now());
+    setTimeout(async () => {
+      try {
+        const rows = await app.worker.request("rows");
+        const started = performance.now();
+        await drawRows(app, rows);
+        app.rows = rows;
+        renderMs = performance.now() - started;
+      } catch (error) {
+        train.showError(error.message);
+      } finally {
+        lastDrawn = performance.now();
+        rowsBusy = false;
+        followRows();
+      }
+    }, wait);
+  }
+
+  app.showReport = (report) => {
+    const before = app.report;
+    app.report = report;
+    train.showReport(report);
+    followRows();
+    const ended = report.status === "finished" && before && before.status !== "finished";
+    if (ended || (before && before.status === "idle" && report.status !== "idle")) app.refreshModel();
+    if (ended && ["done", "stopped"].includes(report.outcome) && app.experiment.dataset === "mnist") {
+      app.offerTrained = true; // Draw offers the network just trained first
+    }
   };
-  app.modelChanged = (current, preferIt) => {
-    app.model = current;
-    model.showModel(current);
-    draw.setModels(app.pretrained || [], true);
-    if (preferIt) draw.useTrained();
+  app.worker.onSession = (report, error) => {
+    if (report) app.showReport(report);
+    else if (error) train.showError(error.message);
+  };
+
+  app.refreshModel = async () => {
+    const answer = await app.worker.request("model_info");
+    app.model = answer.model;
+    model.showModel(app.model);
+    draw.setModels(app.pretrained || [], Boolean(app.model));
+    if (app.offerTrained && app.model) {
+      app.offerTrained = false;
+      draw.useTrained();
+    }
+    train.setEnabled();
   };
 
   setupTabs();
   model.showModel(null);
   draw.setModels([], false);
-
-  // The network in the URL, if any and readable; else the default preset.
-  const fromHash = readHash(location.hash);
-  if (fromHash.notice) app.notify(fromHash.notice);
-  if (fromHash.spec) {
-    app.setSpec(fromHash.spec, null);
-    train.applySettings(trainingFor(presetFor(fromHash.spec)));
-  } else {
-    app.loadPreset(DEFAULT_PRESET);
-  }
+  build.render();
+  train.showExperiment();
+  train.setEnabled();
 
   const status = document.getElementById("status");
   const started = performance.now();
@@ -101,27 +177,28 @@ async function start() {
     app.ready = true;
     app.pretrained = result.data.pretrained;
     app.load.total = (performance.now() - started) / 1000;
-    status.textContent = "Ready";
-    status.dataset.state = "ready";
-    status.title = `Python, NumPy, nncore and data loaded in ${app.load.total.toFixed(1)} s`;
-    train.setMnistAvailable(Boolean(result.data.mnist), result.data.mnist_error);
-    draw.setModels(app.pretrained, Boolean(app.model));
+    if (!result.data.mnist) {
+      const option = document.querySelector('#dataset option[value="mnist"]');
+      option.disabled = true;
+      option.textContent += " (unavailable)";
+      app.notify(result.data.mnist_error);
+    }
+    draw.setModels(app.pretrained, false);
     if (result.data.pretrained_error) {
       console.warn(result.data.pretrained_error);
       if (!app.pretrained.length) app.notify("The pretrained digit models are not in this build: train an MNIST network to use Draw.");
     }
-    build.refresh();
+    const linked = await openLink({ text: fromHash.text, notice: null });
+    if (!linked) app.experimentChanged({});
+    app.showReport(await app.worker.request("speed", { name: document.getElementById("speed").value }));
+    status.textContent = "Ready";
+    status.dataset.state = "ready";
+    status.title = `Python, NumPy, nncore and data loaded in ${app.load.total.toFixed(1)} s`;
   } catch (error) {
     status.textContent = "Python failed to load";
     status.dataset.state = "failed";
     app.notify(`Python could not start in this browser: ${error.message}`);
   }
-}
-
-/* A stack from a link has no preset: train it like the preset whose data its input fits. */
-function presetFor(spec) {
-  const size = spec.input_shape.reduce((product, side) => product * side, 1);
-  return size === 784 ? "mnist-mlp" : "xor";
 }
 
 function loadProgress(app, event) {

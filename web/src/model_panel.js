@@ -32,10 +32,12 @@ export function setupModelPanel(app) {
     message.textContent = `Reading ${file.name}…`;
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const result = await app.worker.request("import", { bytes, name: file.name }, null, [bytes.buffer]);
-      message.textContent = `Imported ${file.name}: its layer stack is now in Build, and Draw can use it.`;
-      app.setSpec(result.spec, null);
-      app.modelChanged({ origin: `imported from ${file.name}`, summary: result.summary }, true);
+      const result = await app.worker.request("import", { bytes, name: file.name, experiment: app.experiment }, null, [bytes.buffer]);
+      message.textContent = `Imported ${file.name}: it is now your model, its stack is in Build, Continue in Train trains it on, and Draw can use it.`;
+      app.setExperiment(result.experiment, null);
+      app.offerTrained = true;
+      await app.refreshModel();
+      app.showReport(await app.worker.request("report"));
     } catch (error) {
       message.textContent = "";
       show(errorBox, `${file.name} is not a usable nncore model: ${error.message}`);

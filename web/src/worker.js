@@ -1,7 +1,11 @@
 /* The web worker owns Pyodide: the only place Python runs in the browser.
  *
  * Protocol: the page posts {id, cmd, args}; the worker answers with any number of
- * {id, event} messages, then exactly one {id, result} or {id, error}.
+ * {id, event} messages, then exactly one {id, result} or {id, error}. Besides, while a
+ * training run (or its test evaluation) is active, the worker steps the session
+ * (nncore.lab.Session.step) in slices of STEP_SECONDS and posts each report as
+ * {session: report}; between two slices it serves the page's messages, so Stop, Pause or a
+ * drawn digit wait at most one slice.
  * Python answers in JSON text (the same in every Pyodide version); byte arrays (canvas
  * pixels, model files, the 28x28 preview) cross through Pyodide's file system and travel
  * to the page as transferred typed arrays.
@@ -13,27 +17,21 @@
 
 const SITE = new URL("../", self.location.href); // this file lives in <site>/src/
 const WORK = "/home/nncore-web"; // scratch directory inside Pyodide's file system
-const TICK_SECONDS = 0.05; // Python trains this long per chunk, then Stop can get in
+const STEP_SECONDS = 0.05; // Python trains this long per step, then a message can get in
+const IDLE_MS = 15; // wait between steps that found nothing to do (a speed limit, paused)
+const CONTROLS = new Set(["train", "continue", "step_epoch", "pause", "resume", "stop", "speed"]);
 
 let pyodide = null;
 let fileSystem = null;
 let dispatch = null; // the Python function `dispatch(command, json) -> json` of bridge.py
 let ready = null; // resolves once everything is loaded
-let training = null; // {id, stopRequested}
+let stepping = false; // a step of the session is scheduled
 
 self.onmessage = (message) => {
   const { id, cmd, args } = message.data;
   if (cmd === "init") {
     ready = initialise(id);
     ready.catch((error) => reply(id, { error: readable(error) }));
-    return;
-  }
-  if (cmd === "stop") {
-    if (training && !training.stopRequested) {
-      training.stopRequested = true;
-      training.stopReceived = performance.now();
-    }
-    reply(id, { result: { stopping: Boolean(training) } });
     return;
   }
   (ready || Promise.reject(new Error("the worker was not initialised")))
@@ -109,52 +107,42 @@ function call(command, args) {
 
 function handle(id, cmd, args) {
   try {
-    if (cmd === "train") return startTraining(id, args);
     if (cmd === "predict") return predict(id, args);
     if (cmd === "export") return exportModel(id);
     if (cmd === "import") return importModel(id, args);
-    reply(id, { result: call(cmd, args) });
+    const result = call(cmd, args);
+    reply(id, { result });
+    if (CONTROLS.has(cmd)) keepStepping(result);
   } catch (error) {
     reply(id, { error: error.details || readable(error) });
   }
 }
 
-/* Training runs in chunks of about TICK_SECONDS; between chunks the worker yields to its
- * event loop, so a "stop" message (or a prediction) is served within one chunk. */
-function startTraining(id, args) {
-  if (training) training.stopRequested = true; // a new run replaces the old one
-  const info = call("train_start", args); // throws (a readable message) on a bad setup
-  const run = { id, stopRequested: false };
-  training = run;
-  reply(id, { event: { type: "start", info } });
-  const tick = () => {
-    if (training !== run) return reply(id, { result: { stopped: true, replaced: true } });
-    if (run.stopRequested) {
-      training = null;
-      const result = call("train_stop", {});
-      // How long the worker took from the Stop message to a halted run (at most one chunk).
-      result.stop_milliseconds = performance.now() - (run.stopReceived || performance.now());
-      return finish(id, result);
-    }
-    let chunk;
-    try {
-      chunk = call("train_step", { seconds: TICK_SECONDS });
-    } catch (error) {
-      training = null;
-      return reply(id, { error: error.details || readable(error) });
-    }
-    reply(id, { event: { type: "chunk", chunk } });
-    if (chunk.done) {
-      training = null;
-      return finish(id, call("train_finish", {}));
-    }
-    setTimeout(tick, 0);
-  };
-  setTimeout(tick, 0);
+/* While the session is active, step it; each report goes to the page. */
+function keepStepping(report) {
+  if (stepping || !active(report)) return;
+  stepping = true;
+  setTimeout(stepOnce, 0);
 }
 
-function finish(id, result) {
-  reply(id, { result });
+function active(report) {
+  return report.status === "running" || report.status === "evaluating";
+}
+
+function stepOnce() {
+  stepping = false;
+  let report;
+  try {
+    const started = performance.now();
+    report = call("step", { seconds: STEP_SECONDS });
+    self.postMessage({ session: report });
+    if (!active(report)) return;
+    stepping = true;
+    // a step that returned at once had nothing to do yet (a speed limit): do not spin
+    setTimeout(stepOnce, performance.now() - started < 2 ? IDLE_MS : 0);
+  } catch (error) {
+    self.postMessage({ session: null, error: error.details || readable(error) });
+  }
 }
 
 function predict(id, args) {
@@ -180,7 +168,9 @@ function exportModel(id) {
 }
 
 function importModel(id, args) {
-  // args: {bytes: Uint8Array, name}
+  // args: {bytes: Uint8Array, name, experiment}
   fileSystem.writeFile(`${WORK}/upload.npz`, new Uint8Array(args.bytes));
-  reply(id, { result: call("import_model", { path: `${WORK}/upload.npz`, name: args.name }) });
+  reply(id, {
+    result: call("import_model", { path: `${WORK}/upload.npz`, name: args.name, experiment: args.experiment }),
+  });
 }
