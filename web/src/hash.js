@@ -13,7 +13,12 @@ export function readHash(hash) {
   if (!fragment.startsWith(KEY)) {
     return { text: null, notice: "The link's #fragment is not an nncore experiment; showing the XOR preset." };
   }
-  return { text: decodeURIComponent(fragment.slice(KEY.length)), notice: null };
+  const text = fragment.slice(KEY.length);
+  try {
+    return { text: decodeURIComponent(text), notice: null };
+  } catch (error) {
+    return { text, notice: null }; // not URI-encoded text: Python refuses it with a reason
+  }
 }
 
 export function writeHash(text) {
