@@ -57,21 +57,6 @@ PRESETS = {
     },
 }
 
-# What a person would try first with each preset, in both hosts. XOR: the articles' own
-# recipe, SGD lr 0.1 one sample at a time for 1000 epochs (error ~3e-4, passing 0.01 around
-# epoch 200: slow enough to watch); MNIST learns in seconds.
-TRAINING = {
-    "xor": {"dataset": "xor", "loss": "mse", "optimizer": "sgd", "lr": 0.1,
-            "batch_size": 1, "epochs": 1000},
-    "mnist-mlp": {"dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
-                  "batch_size": 32, "epochs": 5},
-    "mnist-cnn": {"dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
-                  "batch_size": 32, "epochs": 3},
-}
-# settings shared by every preset: MNIST training-set size, seed, held-out fraction
-TRAINING_DEFAULTS = {"train_size": 2000, "seed": 0, "validation_split": 0.1}
-
-
 def layer_from_dict(entry, index):
     """{"type": "dense", "units": 3} -> Dense(units=3); errors name the layer."""
     if not isinstance(entry, dict):

@@ -152,6 +152,17 @@ def load_preset(page, name):
     page.wait_for_function("() => window.nncoreWeb.problem === null")
 
 
+def stop_seconds(page):
+    """Click Stop in the page; seconds until the page shows the run finished (page clock)."""
+    return page.evaluate("""async () => {
+        const started = performance.now();
+        document.getElementById('stop').click();
+        while (window.nncoreWeb.report.status !== 'finished') {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        return (performance.now() - started) / 1000; }""")
+
+
 def train_losses(rows):
     return [row["loss"] for row in rows["loss"] if row["series"] == "train"]
 
@@ -336,13 +347,7 @@ def test_stop_ends_a_run_between_batches(app):
     app.select_option("#speed", "full speed")
     app.click("#train")
     app.wait_for_function("() => window.nncoreWeb.report.epoch > 20")
-    seconds = app.evaluate("""async () => {
-        const started = performance.now();
-        document.getElementById('stop').click();
-        while (window.nncoreWeb.report.status !== 'finished') {
-            await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        return (performance.now() - started) / 1000; }""")
+    seconds = stop_seconds(app)
     measured("Stop click to a finished run", seconds)
     assert seconds < 1.0
     done = report(app)["epoch"]
@@ -360,13 +365,7 @@ def test_stop_during_the_final_evaluation_ends_within_a_second(app):
     app.click("#train")
     wait_for_status(app, "evaluating")
     app.wait_for_function("() => window.nncoreWeb.report.evaluated >= 500")
-    seconds = app.evaluate("""async () => {
-        const started = performance.now();
-        document.getElementById('stop').click();
-        while (window.nncoreWeb.report.status !== 'finished') {
-            await new Promise((resolve) => setTimeout(resolve, 5));
-        }
-        return (performance.now() - started) / 1000; }""")
+    seconds = stop_seconds(app)
     measured("Stop during the test evaluation", seconds)
     assert seconds < 1.0
     assert report(app)["test_accuracy"] is None  # the evaluation did not run to its end
