@@ -1,4 +1,5 @@
-"""Model tab: download the session's model as an nncore .npz, upload one, see its spec.
+"""Model tab: download the session's model as an nncore .npz, upload one, see its spec, and
+the experiment as code (app.panels.code).
 
 The file format is the library's (nncore.io): a model trained on the static web site opens
 here and back. An upload becomes the session's model and its stack is loaded into Build.
@@ -12,12 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from app import state
+from app.panels import code
 from nncore import ModelFileError, io
 from nncore.lab import ExperimentError
 from nncore.lab import experiment as experiment_module
-from nncore.tasks import DataMismatch, check_fits, describe_shape
-
-DATASET_NAMES = {"xor": "XOR", "mnist": "MNIST"}
+from nncore.tasks import DATASET_NAMES, DataMismatch, check_fits, describe_shape
 
 
 def read_upload(name: str, data: bytes) -> None:
@@ -92,10 +92,14 @@ def render() -> None:
         (st.error if kind == "error" else st.success)(text)
 
     session = state.session()
-    network = session.network
-    if network is None:
+    if session.network is None:
         st.info("No model yet: train one in the Train tab or upload one above.")
-        return
+    else:
+        _show_model(session, session.network)
+    code.render(state.experiment())
+
+
+def _show_model(session, network) -> None:
     origin = session.origin or ""
     st.markdown(f"Input {describe_shape(network.input_shape)} → output "
                 f"{describe_shape(network.output_shape)}, "
