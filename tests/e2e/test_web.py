@@ -113,6 +113,15 @@ def wait_until_drawn(page, timeout=TRAIN_TIMEOUT_MS):
         timeout=timeout)
 
 
+def start(page, button="#train"):
+    """Click Train (Continue, Step) and wait until the page shows the new run's first report:
+    until then it shows the last run's, whose epoch counter means nothing for this one."""
+    before = page.evaluate("window.nncoreWeb.report.version")
+    page.click(button)
+    page.wait_for_function("(before) => window.nncoreWeb.report.version > before && "
+                           "window.nncoreWeb.report.status !== 'finished'", arg=before)
+
+
 def train(page, button="#train", timeout=TRAIN_TIMEOUT_MS):
     """Press Train (or Continue) at full speed and wait for the end of the run and its
     charts; returns (rows, seconds)."""
@@ -273,7 +282,7 @@ def test_the_default_run_can_be_watched_as_the_error_falls(app):
     counter and the error chart grow in between, and the boundary is redrawn as it learns."""
     load_preset(app, "xor")
     app.select_option("#speed", "100 epochs/s")
-    app.click("#train")
+    start(app)
     seen = []
     for _ in range(6):
         app.wait_for_timeout(700)
@@ -313,7 +322,7 @@ def test_pause_resume_step_and_continue_move_the_epoch_counter(app):
     load_preset(app, "xor")
     set_fields(app, epochs=100000)
     app.select_option("#speed", "100 epochs/s")
-    app.click("#train")
+    start(app)
     app.wait_for_function("() => window.nncoreWeb.report.epoch >= 20")
     app.click("#pause")
     wait_for_status(app, "paused")
@@ -345,7 +354,7 @@ def test_stop_ends_a_run_between_batches(app):
     load_preset(app, "xor")
     set_fields(app, epochs=100000)
     app.select_option("#speed", "full speed")
-    app.click("#train")
+    start(app)
     app.wait_for_function("() => window.nncoreWeb.report.epoch > 20")
     seconds = stop_seconds(app)
     measured("Stop click to a finished run", seconds)
@@ -362,7 +371,7 @@ def test_stop_during_the_final_evaluation_ends_within_a_second(app):
     load_preset(app, "mnist-cnn")
     set_fields(app, size=200, epochs=1)
     app.select_option("#speed", "full speed")
-    app.click("#train")
+    start(app)
     wait_for_status(app, "evaluating")
     app.wait_for_function("() => window.nncoreWeb.report.evaluated >= 500")
     seconds = stop_seconds(app)
