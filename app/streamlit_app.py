@@ -16,7 +16,7 @@ if ROOT not in sys.path:
 import streamlit as st  # noqa: E402
 
 from app import chart_view, state  # noqa: E402
-from app.panels import build, draw, model, train  # noqa: E402
+from app.panels import build, draw, inside, model, train  # noqa: E402
 
 st.set_page_config(page_title="nncore: a neural network from scratch", page_icon="🧠",
                    layout="wide")
@@ -31,14 +31,16 @@ if st.session_state.link_notice:
 
 # The tabs track which one is open (a switch reruns the page), so the live view can skip
 # redrawing charts nobody sees.
-build_tab, train_tab, draw_tab, model_tab = st.tabs(["Build", "Train", "Draw", "Model"],
-                                                    key="tab", on_change="rerun")
+build_tab, train_tab, draw_tab, inside_tab, model_tab = st.tabs(
+    ["Build", "Train", "Draw", "Inside", "Model"], key="tab", on_change="rerun")
 with build_tab:
     build.render()
 with train_tab:
     train.render()
 with draw_tab:
     draw.render()
+with inside_tab:
+    inside.render()
 with model_tab:
     model.render()
 

@@ -15,6 +15,8 @@ from typing import Any, Callable, Dict, List
 
 import altair as alt
 
+from .inside import strip_chart
+
 Rows = List[Dict[str, Any]]
 
 # One palette for both hosts: the series of the error / accuracy charts.
@@ -220,6 +222,7 @@ CHARTS: Dict[str, Callable[..., alt.TopLevelMixin]] = {
     "boundary": boundary_chart,
     "probabilities": probability_chart,
     "confusion": confusion_chart,
+    "strip": strip_chart,
 }
 
 # The named data sources of each chart, in the order its function takes them.
@@ -229,6 +232,7 @@ DATA_SOURCES: Dict[str, List[str]] = {
     "boundary": ["grid", "points"],
     "probabilities": ["probabilities"],
     "confusion": ["confusion"],
+    "strip": ["strip"],
 }
 
 

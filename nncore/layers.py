@@ -46,6 +46,9 @@ class Layer:
     REQUIRED = ()  # options a spec must give
     CHOICES = {}  # option -> the values it may take
     SIZES = ()  # options that take an int k (k x k) or a pair [h, w]
+    # The math of forward and backward as the walk-through prints it (nncore.lab.backprop):
+    # {"forward": [lines], "backward": [lines]}, in X, Y, W, B, dE/dY, dE/dX.
+    FORMULAS = {"forward": ["Y = layer(X)"], "backward": ["dE/dX = backward(dE/dY)"]}
 
     @classmethod
     def choices(cls, option):
@@ -145,6 +148,8 @@ def _he_uniform(rng, shape, fan_in, dtype):
 class ActivationLayer(Layer):
     """An elementwise (or, for softmax, row-wise) function with no weights."""
 
+    FORMULAS = {"forward": ["Y = f(X)"], "backward": ["dE/dX = dE/dY ⊙ f'(X)"]}
+
     def forward(self, x, training=False):
         self.x = x
         self.y = self.function(x)
@@ -157,6 +162,7 @@ class ActivationLayer(Layer):
 class ReLU(ActivationLayer):
     type = "relu"
     help = "max(x, 0)"
+    FORMULAS = {"forward": ["Y = max(X, 0)"], "backward": ["dE/dX = dE/dY ⊙ [X > 0]"]}
 
     def function(self, x):
         return np.maximum(x, 0)
@@ -170,6 +176,8 @@ class LeakyReLU(ActivationLayer):
     type = "leaky_relu"
     help = "x if x > 0 else αx"
     OPTIONS = {"alpha": 0.01}
+    FORMULAS = {"forward": ["Y = X where X > 0, α·X elsewhere"],
+                "backward": ["dE/dX = dE/dY ⊙ (1 where X > 0, α elsewhere)"]}
 
     def __init__(self, alpha=0.01):
         super().__init__()
@@ -191,6 +199,7 @@ class LeakyReLU(ActivationLayer):
 class Sigmoid(ActivationLayer):
     type = "sigmoid"
     help = "1 / (1 + e^-x)"
+    FORMULAS = {"forward": ["Y = 1 / (1 + e^(−X))"], "backward": ["dE/dX = dE/dY ⊙ Y ⊙ (1 − Y)"]}
 
     def function(self, x):
         # sigma(x) = (1 + tanh(x/2)) / 2: never overflows, unlike 1 / (1 + exp(-x))
@@ -204,6 +213,7 @@ class Sigmoid(ActivationLayer):
 class Tanh(ActivationLayer):
     type = "tanh"
     help = "tanh(x)"
+    FORMULAS = {"forward": ["Y = tanh(X)"], "backward": ["dE/dX = dE/dY ⊙ (1 − Y²)"]}
 
     def function(self, x):
         return np.tanh(x)
@@ -218,6 +228,8 @@ class Softmax(ActivationLayer):
 
     type = "softmax"
     help = "probabilities that sum to 1"
+    FORMULAS = {"forward": ["Y = e^X / Σₖ e^Xₖ  (each row)"],
+                "backward": ["dE/dX = Y ⊙ (dE/dY − ⟨dE/dY, Y⟩)  (each row)"]}
 
     def function(self, x):
         shifted = x - x.max(axis=-1, keepdims=True)  # exp never overflows
@@ -274,6 +286,8 @@ class Dense(WeightedLayer):
     help = "fully connected: y = x W + b"
     OPTIONS = {"units": 10, "activation": None}
     REQUIRED = ("units",)
+    FORMULAS = {"forward": ["Y = X · W + B"],
+                "backward": ["dE/dX = dE/dY · Wᵀ", "dE/dW = Xᵀ · dE/dY", "dE/dB = Σₙ dE/dY"]}
 
     def __init__(self, *sizes, units=None, activation=None, input_size=None):
         super().__init__()
@@ -347,6 +361,12 @@ class Conv2D(WeightedLayer):
     REQUIRED = ("filters",)
     CHOICES = {"padding": ("valid", "same")}
     SIZES = ("kernel_size",)
+    FORMULAS = {
+        "forward": ["Y[i, j, f] = B[f] + Σ_a,b,c X[i·s + a, j·s + b, c] · W[a, b, c, f]"],
+        "backward": ["dE/dX[i·s + a, j·s + b, c] += Σ_f dE/dY[i, j, f] · W[a, b, c, f]",
+                     "dE/dW[a, b, c, f] = Σ_n,i,j X[i·s + a, j·s + b, c] · dE/dY[i, j, f]",
+                     "dE/dB[f] = Σ_n,i,j dE/dY[i, j, f]"],
+    }
 
     def __init__(self, filters, kernel_size=3, stride=1, padding="valid", activation=None):
         super().__init__()
@@ -478,6 +498,9 @@ class MaxPool2D(Layer):
     type = "maxpool2d"
     help = "largest value in each pool"
     OPTIONS = {"pool_size": 2}
+    FORMULAS = {"forward": ["Y[i, j, c] = max_a,b<p X[i·p + a, j·p + b, c]"],
+                "backward": ["dE/dX[i·p + a, j·p + b, c] = dE/dY[i, j, c] at each window's "
+                             "first maximum (a, b), 0 elsewhere"]}
 
     def __init__(self, pool_size=2):
         super().__init__()
@@ -570,6 +593,8 @@ class Flatten(Layer):
 
     type = "flatten"
     help = "(h, w, c) -> (h·w·c)"
+    FORMULAS = {"forward": ["Y = reshape(X, (N, h·w·c))"],
+                "backward": ["dE/dX = reshape(dE/dY, (N, h, w, c))"]}
 
     def compute_output_shape(self, input_shape):
         return (product(input_shape),)
@@ -589,6 +614,9 @@ class Dropout(Layer):
     type = "dropout"
     help = "zeroes inputs at random while training"
     OPTIONS = {"rate": 0.5}
+    FORMULAS = {"forward": ["Y = X  (off outside training; training: Y = X ⊙ M / (1 − rate), "
+                            "M random 0/1)"],
+                "backward": ["dE/dX = dE/dY  (training: dE/dY ⊙ M / (1 − rate))"]}
 
     def __init__(self, rate=0.5):
         super().__init__()

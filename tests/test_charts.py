@@ -20,6 +20,7 @@ SOURCES = {
     "boundary": ["grid", "points"],
     "probabilities": ["probabilities"],
     "confusion": ["confusion"],
+    "strip": ["strip"],
 }
 SAMPLE_ROWS = {
     "loss": [{"step": 0.5, "loss": 0.7, "series": "batch"},
@@ -32,6 +33,8 @@ SAMPLE_ROWS = {
     "probabilities": [{"digit": d, "probability": 0.1} for d in range(10)],
     "confusion": [{"actual": a, "predicted": p, "count": int(a == p) * 9 + 1}
                   for a in range(10) for p in range(10)],
+    "strip": [{"layer": 9, "title": "9 · dense", "unit": u, "value": u - 1.0, "level": u - 1.0}
+              for u in range(3)],
 }
 
 

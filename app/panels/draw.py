@@ -11,6 +11,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from app import chart_view, resources, state
 from app.images import enlarge
+from app.panels import inside
 from nncore.preprocess import canvas_to_mnist
 from nncore.tasks import DataMismatch, check_fits, probabilities
 
@@ -90,3 +91,4 @@ def render() -> None:
         rows = [{"digit": index, "probability": float(value)}
                 for index, value in enumerate(chances)]
         chart_view.show(st, "probabilities", probabilities=rows)
+        inside.render_activations(network, digit)

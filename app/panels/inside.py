@@ -1,0 +1,198 @@
+"""Inside tab: backpropagation step by step for one sample (nncore.lab.backprop), and the
+layer-by-layer outputs the Draw tab shows under its answer (nncore.lab.inside).
+
+Both only draw what nncore.lab computed: pictures, rows for the "strip" chart, formulas.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from app import chart_view, resources, state
+from app.images import enlarge
+from nncore import Network, tasks
+from nncore.lab import backprop, inside
+
+YOURS = "yours"
+MODEL_LABELS = {YOURS: "Your model", **resources.PRETRAINED_LABELS}
+TILE_PIXELS = 56  # a feature map is drawn about this wide
+PICTURE_PIXELS = 320  # a walk tensor's picture at most this wide
+DIRECTION_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward"}
+
+
+def picture_array(picture: dict) -> np.ndarray:
+    """A lab picture {width, height, pixels 0..255} as a (height, width) uint8 image."""
+    return np.asarray(picture["pixels"], dtype=np.uint8).reshape(picture["height"],
+                                                                 picture["width"])
+
+
+def crisp(picture: dict, pixels: int) -> np.ndarray:
+    """The picture enlarged (nearest neighbour) to about `pixels` wide, never shrunk."""
+    image = picture_array(picture)
+    return enlarge(image, max(1, pixels // max(image.shape[1], 1)))
+
+
+# ------------------------------------------------------------------ the Draw tab's views
+
+
+def render_activations(network, digit) -> None:
+    """Every layer's output for the drawn digit, under the Draw tab's answer."""
+    views = inside.activations(network, digit)
+    st.markdown("#### Inside the network")
+    st.caption("What each layer outputs for this digit. Feature maps: black 0, white the "
+               "layer's largest value (grey 0 when it has negative values). At most "
+               f"{inside.MAPS} maps and {inside.UNITS} units are shown per layer.")
+    strips_drawn = False
+    for view in views:
+        shape = " × ".join(str(size) for size in view["shape"])
+        note = f" · {view['note']}" if view["note"] else ""
+        if view["kind"] == "maps":
+            st.markdown(f"**{view['title']}** · {shape}{note}")
+            st.image([crisp(picture, TILE_PIXELS) for picture in view["maps"]])
+        elif view["kind"] == "strip" and not strips_drawn:
+            strips_drawn = True  # one chart holds every flat layer, in layer order
+            chart_view.show(st, "strip", strip=inside.strip_rows(views))
+        elif view["kind"] == "probabilities":
+            st.markdown(f"**{view['title']}** · {shape} · the probabilities shown above")
+    notes = [f"{view['title']}: {view['note']}" for view in views
+             if view["kind"] == "strip" and view["note"]]
+    if notes:
+        st.caption("Strips: " + "; ".join(notes) + ".")
+
+
+# ------------------------------------------------------------------ the walk
+
+
+def _network():
+    """(network, words, identity) of the chosen model, or (None, reason, None); identity
+    changes when the model does."""
+    choice = st.session_state.inside_model
+    if choice != YOURS:
+        return resources.pretrained_model(choice), MODEL_LABELS[choice], choice
+    network = state.session().network
+    if network is not None:
+        return network, "your model, as trained", id(network)
+    experiment = state.experiment()
+    identity = repr((experiment["spec"], experiment["seed"]))
+    try:
+        network = Network.from_spec(experiment["spec"], seed=int(experiment["seed"]))
+    except Exception as error:  # an invalid stack: the Build tab says which layer
+        return None, f"The stack in the Build tab is not valid yet: {error}", None
+    return network, "the Build tab's stack with fresh weights (not trained yet)", identity
+
+
+def _dataset(network):
+    values = tasks._values(network.input_shape)
+    return {2: "xor", 784: "mnist"}.get(values)
+
+
+def _fingerprint(network) -> tuple:
+    """Changes when the weights do: a walk is recomputed for a trained step."""
+    return tuple(float(np.abs(p).sum()) for p in network.parameters())
+
+
+def _sample_choice(dataset: str):
+    if dataset == "xor":
+        st.selectbox("XOR point", [0, 1, 2, 3], key="inside_point",
+                     format_func=lambda i: "%d: %s" % (i + 1, ("(0, 0)", "(0, 1)", "(1, 0)",
+                                                               "(1, 1)")[i]))
+        return st.session_state.inside_point
+    st.number_input("Test digit number", min_value=0, max_value=9999, step=1,
+                    key="inside_digit")
+    return int(st.session_state.inside_digit)
+
+
+def _block(text: str) -> str:
+    """Monospaced text as a markdown code block (st.code blocks are the Model tab's spec)."""
+    return "```text\n" + text + "\n```"
+
+
+def _move(delta: int, count: int) -> None:
+    st.session_state.inside_step = min(max(st.session_state.inside_step + delta, 0), count - 1)
+
+
+def _show_tensor(column, item: dict) -> None:
+    if item["shape"] is None:
+        column.markdown(f"**{item['name']}** — {item['note']}")
+        return
+    shape = " × ".join(str(size) for size in item["shape"]) or "scalar"
+    column.markdown(f"**{item['name']}** · {shape}")
+    if item["values"] is not None:
+        column.markdown(_block(repr(item["values"])))
+    if item["picture"] is not None:
+        column.image(crisp(item["picture"], PICTURE_PIXELS),
+                     caption=f"black {item['picture']['low']:.3g}, white "
+                             f"{item['picture']['high']:.3g}")
+    stats = item["stats"]
+    if stats is not None:
+        column.caption(f"min {stats['min']:.4g} · max {stats['max']:.4g} · mean "
+                       f"{stats['mean']:.4g} · norm {stats['norm']:.4g}"
+                       + (f" · {item['note']}" if item["note"] else ""))
+
+
+@st.fragment
+def render() -> None:
+    st.subheader("Backpropagation, step by step")
+    st.caption("One sample through the network: each layer's forward pass (X → Y), the loss, "
+               "then the backward pass from the last layer to the first (dE/dY → dE/dX, and "
+               "dE/dW, dE/dB for the weights), with the formula each layer uses and its "
+               "numbers, all from one call of Network.loss_and_grads.")
+    st.session_state.setdefault("inside_model", YOURS)
+    st.session_state.setdefault("inside_point", 0)
+    st.session_state.setdefault("inside_digit", 0)
+    st.session_state.setdefault("inside_step", 0)
+    st.radio("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get, key="inside_model",
+             horizontal=True)
+    network, words, identity = _network()
+    if network is None:
+        st.warning(words)
+        return
+    dataset = _dataset(network)
+    if dataset is None:
+        st.warning("This model takes inputs of shape "
+                   f"{tasks.describe_shape(network.input_shape)}: the walk needs an XOR point "
+                   "(2 inputs) or a digit (784 values).")
+        return
+    index = _sample_choice(dataset)
+    key = (identity, dataset, index, _fingerprint(network))
+    if st.session_state.get("inside_key") != key:
+        try:
+            x, y, sample_words = backprop.sample(network, dataset, index,
+                                                 mnist=resources.mnist())
+            walked = backprop.walk(network, x, y)
+        except Exception as error:  # e.g. a loss that does not fit this model's outputs
+            st.error(f"The walk could not be made for this model: {error}")
+            return
+        st.session_state.inside_walk = dict(walked, sample=sample_words)
+        st.session_state.inside_key = key
+        st.session_state.inside_step = 0
+    walked = st.session_state.inside_walk
+    steps = walked["steps"]
+    check = walked["check"]
+    st.markdown(f"{words.capitalize()} · {walked['sample']} · loss {walked['loss']} = "
+                f"{walked['value']:.6g}")
+    if check["passed"]:
+        # markdown, not st.success: the success box is the Train tab's verdict
+        st.markdown(":green[:material/check_circle:] Gradient check " + check["text"]
+                    + ", against central differences of the loss in float64.")
+    elif check["passed"] is None:
+        st.info(check["text"])
+    else:
+        st.error("Gradient check " + check["text"] + ": a backward pass is wrong.",
+                 icon=":material/error:")
+    position = st.session_state.inside_step
+    back, label, forward = st.columns([1, 4, 1])
+    back.button("Back", key="inside_back", on_click=_move, args=(-1, len(steps)),
+                disabled=position == 0, width="stretch")
+    forward.button("Next", key="inside_next", on_click=_move, args=(1, len(steps)),
+                   disabled=position == len(steps) - 1, width="stretch")
+    step = steps[position]
+    label.markdown(f"**Step {position + 1} of {len(steps)} · "
+                   f"{DIRECTION_WORDS[step['direction']]} · {step['title']}**")
+    st.markdown(_block(step["formula"]))
+    columns = st.columns(min(len(step["tensors"]), 3))
+    for number, item in enumerate(step["tensors"]):
+        _show_tensor(columns[number % len(columns)], item)
+    with st.expander("The gradient check, entry by entry"):
+        st.dataframe(check["entries"], width="stretch")
