@@ -11,6 +11,10 @@ from __future__ import annotations
 import functools
 import http.server
 import math
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -570,3 +574,25 @@ def test_a_bad_link_shows_the_default_preset_and_a_notice(page, site_url, fragme
     assert page.locator("#layers .layer").count() == len(XOR["spec"]["layers"])
     assert page.input_value("#input-shape") == "2"
     assert problems == []
+
+
+def test_the_experiment_as_python_reproduces_the_pages_run(app, tmp_path):
+    load_preset(app, "mnist-mlp")
+    set_fields(app, size=200, epochs=2, seed=4)
+    result, _ = train(app)
+    page_loss = train_losses(result)[-1]
+    app.click('[data-tab="model"]')
+    app.click('[data-language="python"]')
+    app.wait_for_function("() => document.getElementById('code').textContent"
+                          ".includes('epochs=2')")
+    script = tmp_path / "experiment.py"
+    script.write_text(app.inner_text("#code"))
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert run.returncode == 0, run.stderr
+    (final,) = re.findall(r"final loss: ([0-9.e+-]+)", run.stdout)
+    assert float(final) == pytest.approx(page_loss, rel=1e-5)
+    app.click('[data-language="pytorch"]')
+    app.wait_for_function("() => document.getElementById('code').textContent"
+                          ".includes('APPROXIMATION')")
+    assert "nn.Linear(784, 100)" in app.inner_text("#code")

@@ -157,6 +157,16 @@ def decode(text):
     return lab.experiment.decode(text)
 
 
+def code(experiment, language):
+    """The experiment as a script (nncore.lab.code): "python" (nncore) or "pytorch"."""
+    from nncore.lab import code as code_module
+
+    writers = {"python": code_module.as_python, "pytorch": code_module.as_pytorch}
+    if language not in writers:
+        raise Refusal("unknown language %r" % (language,))
+    return {"text": writers[language](experiment)}
+
+
 # ---------------------------------------------------------------- the session
 
 
@@ -293,6 +303,7 @@ COMMANDS = {
     "describe": describe,
     "default": default,
     "decode": decode,
+    "code": code,
     "train": train,
     "continue": continue_training,
     "step_epoch": step_epoch,

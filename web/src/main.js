@@ -89,6 +89,7 @@ async function start() {
     train.showError(problem && !atLayer ? problem.message : "");
     if (answer.link) writeHash(answer.link);
     train.setEnabled();
+    model.showCode();
   };
 
   /* An experiment from a link: Python reads it (bounded, checked) once it is loaded. */

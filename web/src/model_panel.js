@@ -46,7 +46,42 @@ export function setupModelPanel(app) {
     }
   });
 
+  /* ---- the experiment as code (nncore.lab.code, through the worker) ---- */
+  const code = document.getElementById("code");
+  let language = "python";
+  let asked = 0;
+  async function showCode() {
+    if (!app.ready || document.getElementById("panel-model").hidden) return;
+    const request = ++asked;
+    try {
+      const answer = await app.worker.request("code", { experiment: app.experiment, language });
+      if (request === asked) code.textContent = answer.text;
+    } catch (error) {
+      if (request === asked) code.textContent = `# ${error.message}`;
+    }
+  }
+  document.querySelectorAll("[data-language]").forEach((button) => {
+    button.addEventListener("click", () => {
+      language = button.dataset.language;
+      document.querySelectorAll("[data-language]").forEach((other) => {
+        other.classList.toggle("active", other === button);
+      });
+      showCode();
+    });
+  });
+  document.getElementById("copy-code").addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(code.textContent);
+      app.notify("The script is on the clipboard.");
+    } catch (error) {
+      app.notify("Select the script and copy it with your keyboard.");
+    }
+  });
+  // after the tab switch (main.js) has shown the panel
+  document.querySelector('[data-tab="model"]').addEventListener("click", () => setTimeout(showCode, 0));
+
   return {
+    showCode,
     showModel(model) {
       exportButton.disabled = !model;
       if (!model) {
