@@ -82,11 +82,6 @@ def _network():
     return network, "the Build tab's stack with fresh weights (not trained yet)", identity
 
 
-def _dataset(network):
-    values = tasks._values(network.input_shape)
-    return {2: "xor", 784: "mnist"}.get(values)
-
-
 def _fingerprint(network) -> tuple:
     """Changes when the weights do: a walk is recomputed for a trained step."""
     return tuple(float(np.abs(p).sum()) for p in network.parameters())
@@ -148,7 +143,7 @@ def render() -> None:
     if network is None:
         st.warning(words)
         return
-    dataset = _dataset(network)
+    dataset = backprop.dataset_for(network)
     if dataset is None:
         st.warning("This model takes inputs of shape "
                    f"{tasks.describe_shape(network.input_shape)}: the walk needs an XOR point "

@@ -67,6 +67,11 @@ def default_loss(network):
     return "cross_entropy" if tasks.ends_in_softmax(network) else "mse"
 
 
+def dataset_for(network):
+    """Where a walk's sample comes from: "xor" for 2 inputs, "mnist" for 784, else None."""
+    return {2: "xor", 784: "mnist"}.get(tasks._values(network.input_shape))
+
+
 def sample(network, dataset, index, mnist=None):
     """(x, y, words) of one sample: XOR point `index` (0..3) or MNIST test digit `index`.
     x has the network's input shape; y is the target (a label for digits)."""

@@ -18,8 +18,8 @@ import numpy as np
 
 PRETRAINED_NAMES = ("mnist-mlp", "mnist-cnn")
 
-nncore = None  # imported by setup()
-lab = None
+nncore = None  # imported by setup(), with the lab modules below
+lab = backprop = inside = None
 state = {
     "session": None,  # the nncore.lab.Session of this page
     "pretrained": {},  # name -> Network
@@ -63,7 +63,7 @@ def _plain(value):
 
 def setup(archive, directory):
     """Unpack nncore.zip into `directory`, put it on sys.path and import nncore and its lab."""
-    global nncore, lab
+    global nncore, lab, backprop, inside
     with zipfile.ZipFile(archive) as package:
         package.extractall(directory)
     if directory not in sys.path:
@@ -71,10 +71,13 @@ def setup(archive, directory):
     import nncore as imported
     import nncore.io
     import nncore.lab
+    import nncore.lab.backprop
+    import nncore.lab.inside
     import nncore.preprocess
     import nncore.tasks  # noqa: F401  (submodules the commands below use)
 
     nncore, lab = imported, nncore.lab
+    backprop, inside = nncore.lab.backprop, nncore.lab.inside
     return {"nncore": getattr(nncore, "__version__", "unknown")}
 
 
@@ -245,8 +248,10 @@ def predict(path, preview, width, height, model):
     with open(preview, "wb") as handle:
         handle.write(digit_image.astype(np.float32).tobytes())
     digit = int(np.argmax(probabilities))
+    views = inside.activations(network, digit_image)  # every layer's output for this digit
     return {"digit": digit, "confidence": float(probabilities[digit]),
             "probabilities": [float(p) for p in probabilities],
+            "views": views, "strip": inside.strip_rows(views),
             "predict_seconds": time.time() - start}
 
 
@@ -259,6 +264,34 @@ def choose_model(model):
     if model in state["pretrained"]:
         return state["pretrained"][model]
     raise Refusal("the pretrained model %r is not in this build" % (model,))
+
+
+# ---------------------------------------------------------------- backprop, step by step
+
+
+def walk(model, experiment, index):
+    """One sample through the chosen network, forward and backward (nncore.lab.backprop).
+
+    model: "yours" (the session's model, else the Build stack with fresh weights) or a
+    pretrained name; index: the XOR point (0..3) or the test digit (0..9999)."""
+    if model == "yours":
+        network = session().network
+        words = "your model, as trained"
+        if network is None:
+            network = nncore.Network.from_spec(experiment["spec"], seed=int(experiment["seed"]))
+            words = "the Build tab's stack with fresh weights (not trained yet)"
+    else:
+        network, words = choose_model(model), "the pretrained %s" % (model,)
+    dataset = backprop.dataset_for(network)
+    if dataset is None:
+        raise Refusal("this model takes inputs of shape %s: the walk needs an XOR point "
+                      "(2 inputs) or a digit (784 values)"
+                      % (nncore.tasks.describe_shape(network.input_shape),))
+    mnist = session().mnist() if dataset == "mnist" else None
+    x, y, sample_words = backprop.sample(network, dataset, int(index), mnist=mnist)
+    walked = backprop.walk(network, x, y)
+    walked.update(dataset=dataset, sample=sample_words, model=words)
+    return walked
 
 
 # ---------------------------------------------------------------- files
@@ -315,6 +348,7 @@ COMMANDS = {
     "report": report,
     "rows": rows,
     "predict": predict,
+    "walk": walk,
     "export_model": export_model,
     "import_model": import_model,
     "model_info": model_info,

@@ -1,6 +1,7 @@
 /* Draw: a pad for pointer input (mouse, pen, touch), the 28x28 image nncore.preprocess makes
  * of it, and the model's reading: digit, confidence, the probability bars. */
 import { show } from "./dom.js";
+import { drawLayerViews } from "./inside_panel.js";
 
 const PEN_WIDTH = 18; // px on the 280 px pad: about MNIST's stroke once scaled to 20 px
 
@@ -32,6 +33,7 @@ export function setupDrawPanel(app) {
     confidence.textContent = text;
     app.lastPrediction = { digit: null, message: text };
     app.charts.probabilities.replace("probabilities", []);
+    drawLayerViews(app, [], []);
   }
 
   function position(event) {
@@ -104,6 +106,7 @@ export function setupDrawPanel(app) {
         confidence.textContent = `${(100 * result.confidence).toFixed(1)}% sure`;
         await app.charts.probabilities.replace("probabilities",
           result.probabilities.map((probability, digit) => ({ digit, probability })));
+        await drawLayerViews(app, result.views, result.strip);
         app.lastPrediction = {
           digit: result.digit, confidence: result.confidence, probabilities: result.probabilities,
           model: modelChoice.value, milliseconds: performance.now() - started,

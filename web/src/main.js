@@ -9,6 +9,7 @@ import { setupBuildPanel } from "./build_panel.js";
 import { Chart, loadChartSpecs } from "./charts.js";
 import { PythonWorker } from "./client.js";
 import { setupDrawPanel } from "./draw_panel.js";
+import { setupInsidePanel } from "./inside_panel.js";
 import { onHashChange, readHash, writeHash } from "./hash.js";
 import { setupModelPanel } from "./model_panel.js";
 import { drawRows } from "./results.js";
@@ -41,6 +42,7 @@ async function start() {
       boundary: new Chart("#chart-boundary", specs.boundary, 220),
       confusion: new Chart("#chart-confusion", specs.confusion, 220),
       probabilities: new Chart("#chart-probabilities", specs.probabilities, 180),
+      strip: new Chart("#chart-strip", specs.strip),
     },
     worker: new PythonWorker("src/worker.js"),
   };
@@ -57,7 +59,8 @@ async function start() {
   const train = setupTrainPanel(app);
   const draw = setupDrawPanel(app);
   const model = setupModelPanel(app);
-  app.panels = { build, train, draw, model };
+  const inside = setupInsidePanel(app);
+  app.panels = { build, train, draw, model, inside };
 
   /* ---- the experiment ---- */
 

@@ -51,11 +51,11 @@ function gallery(cardId, listId, items) {
     el("figure", { class: "picture" }, canvasOf(picture), caption ? el("figcaption", {}, caption) : null)));
 }
 
-/* {width, height, pixels: grey levels 0..255, row-major} -> a canvas PICTURE_PX wide. */
-export function canvasOf(picture) {
+/* {width, height, pixels: grey levels 0..255, row-major} -> a canvas `width` px wide. */
+export function canvasOf(picture, width = PICTURE_PX) {
   const canvas = el("canvas", { width: picture.width, height: picture.height });
-  canvas.style.width = `${PICTURE_PX}px`;
-  canvas.style.height = `${Math.round((PICTURE_PX * picture.height) / picture.width)}px`;
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${Math.round((width * picture.height) / picture.width)}px`;
   const context = canvas.getContext("2d");
   const image = context.createImageData(picture.width, picture.height);
   picture.pixels.forEach((level, index) => image.data.set([level, level, level, 255], index * 4));
