@@ -23,8 +23,8 @@ PRESET_LABELS = experiment_module.PRESET_LABELS
 DEFAULT_PRESET = experiment_module.DEFAULT_PRESET
 QUERY_KEY = "e"  # ?e=<the encoded experiment>
 # the training settings: widget key == experiment field
-SETTINGS = ("dataset", "train_size", "validation_split", "seed", "loss", "optimizer", "lr",
-            "batch_size", "epochs")
+SETTINGS = ("dataset", "train_size", "validation_split", "points", "noise", "test_split", "seed",
+            "loss", "optimizer", "lr", "batch_size", "epochs")
 
 _layer_ids = itertools.count(1)
 

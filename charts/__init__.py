@@ -3,8 +3,8 @@
 Both hosts draw these charts. The Streamlit app calls the functions with rows; the static web
 site calls `export_specs()` at build time and feeds the rows from JavaScript. To make that
 possible every data source is a *named* Vega-Lite source ("loss", "accuracy", "grid",
-"points", "probabilities", "confusion"): the rows travel in the top-level `datasets` map, so
-the web page can drop them and stream its own with `view.data(name, rows)`.
+"points", "hidden", "probabilities", "confusion"): the rows travel in the top-level
+`datasets` map, so the web page can drop them and stream its own with `view.data(name, rows)`.
 
 This module imports only Altair: the web build imports it without Streamlit.
 """
@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List
 import altair as alt
 
 from .inside import strip_chart
+from .plane import hidden_chart
 
 Rows = List[Dict[str, Any]]
 
@@ -104,12 +105,14 @@ def accuracy_chart(rows: Rows) -> alt.Chart:
 
 
 def boundary_chart(grid_rows: Rows, point_rows: Rows) -> alt.LayerChart:
-    """The network's output over the input square, with the training points on top.
+    """The network's output over the input square, with the data points on top.
 
     grid_rows: {"x1", "x2", "output"} on a regular grid (any resolution); point_rows:
-    {"x1", "x2", "label"}. Each grid point becomes a cell centred on it: the cell width is
-    the grid step, (max - min) / (distinct values - 1), computed inside the chart so the
-    web page can send any grid.
+    {"x1", "x2", "label", "split"}: split "train" points are filled, "test" points hollow
+    (white, ringed in their label's colour); a row without a split is a training point. Each grid
+    point becomes a cell centred on it: the cell width is the grid step,
+    (max - min) / (distinct values - 1), computed inside the chart so the web page can send
+    any grid. A few points (XOR's four) are drawn large, a cloud of them small.
     """
     cell_x = "(datum.x1_max - datum.x1_min) / max(datum.x1_count - 1, 1) / 2"
     cell_y = "(datum.x2_max - datum.x2_min) / max(datum.x2_count - 1, 1) / 2"
@@ -136,24 +139,31 @@ def boundary_chart(grid_rows: Rows, point_rows: Rows) -> alt.LayerChart:
             ),
         )
     )
-    points = (
+    label_colors = alt.Scale(domain=[0, 1], range=["#2166ac", "#f4a582"])
+    shapes = alt.Shape("label:N", legend=None,
+                       scale=alt.Scale(domain=[0, 1], range=["circle", "square"]))
+    tooltip = ["x1:Q", "x2:Q", "label:N", "split:N"]
+    # size 180 for a handful of points, 30 for a cloud (scale None: the value is the area)
+    point_base = (
         alt.Chart(_source("points"))
-        .mark_point(filled=True, size=180, stroke="black", strokeWidth=1.5, opacity=1)
-        .encode(
-            x="x1:Q",
-            y="x2:Q",
-            fill=alt.Fill(
-                "label:N",
-                title="label",
-                scale=alt.Scale(domain=[0, 1], range=["#2166ac", "#f4a582"]),
-            ),
-            shape=alt.Shape("label:N", legend=None,
-                            scale=alt.Scale(domain=[0, 1], range=["circle", "square"])),
-            tooltip=["x1:Q", "x2:Q", "label:N"],
-        )
+        .transform_joinaggregate(point_count="count()")
+        .transform_calculate(dot="datum.point_count <= 16 ? 180 : 30")
+    )
+    size = alt.Size("dot:Q", scale=None, legend=None)
+    train = (
+        point_base.transform_filter("datum.split !== 'test'")
+        .mark_point(filled=True, stroke="black", strokeWidth=1, opacity=1)
+        .encode(x="x1:Q", y="x2:Q", size=size, shape=shapes, tooltip=tooltip,
+                fill=alt.Fill("label:N", title="label", scale=label_colors))
+    )
+    test = (
+        point_base.transform_filter("datum.split === 'test'")
+        .mark_point(filled=True, fill="white", strokeWidth=2, opacity=1)
+        .encode(x="x1:Q", y="x2:Q", size=size, shape=shapes, tooltip=tooltip,
+                stroke=alt.Stroke("label:N", scale=label_colors, legend=None))
     )
     chart = (
-        alt.layer(heatmap, points)
+        alt.layer(heatmap, train, test)
         .resolve_scale(color="independent")
         .properties(width=300, height=300, title="Decision boundary")
     )
@@ -220,6 +230,7 @@ CHARTS: Dict[str, Callable[..., alt.TopLevelMixin]] = {
     "loss": loss_chart,
     "accuracy": accuracy_chart,
     "boundary": boundary_chart,
+    "hidden": hidden_chart,
     "probabilities": probability_chart,
     "confusion": confusion_chart,
     "strip": strip_chart,
@@ -230,6 +241,7 @@ DATA_SOURCES: Dict[str, List[str]] = {
     "loss": ["loss"],
     "accuracy": ["accuracy"],
     "boundary": ["grid", "points"],
+    "hidden": ["hidden"],
     "probabilities": ["probabilities"],
     "confusion": ["confusion"],
     "strip": ["strip"],

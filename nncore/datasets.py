@@ -1,4 +1,4 @@
-"""Small datasets: XOR, IDX files, and the bundled MNIST subset.
+"""Small datasets: XOR, the 2-D problems of the plane, IDX files, and the bundled MNIST subset.
 
 The MNIST subset ships inside the package (``nncore/data/mnist.npz``) as uint8 arrays:
 10,000 training digits and the official 10,000 test digits. MNIST is by Yann LeCun,
@@ -36,6 +36,107 @@ def xor():
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
     y = np.array([[0], [1], [1], [0]], dtype=np.float32)
     return x, y
+
+
+# The square each plane problem's points lie in (and the boundary chart draws): XOR's four
+# corners sit inside [-0.5, 1.5]^2; the point clouds are centred on 0 inside [-1.5, 1.5]^2.
+XOR_EXTENT = (-0.5, 1.5)
+PLANE_EXTENT = (-1.5, 1.5)
+PLANE_NOISE = (0.0, 0.5)  # the standard deviation added to every coordinate, at most
+PLANE_POINTS = (20, 5_000)  # fewest and most points a problem can be asked for
+
+
+def _circle(count, rng):
+    """Label 1 inside radius 0.5, label 0 on a ring of radius 0.8 .. 1.2."""
+    inner = count // 2
+    radius = np.concatenate([0.5 * np.sqrt(rng.random(inner)),
+                             rng.uniform(0.8, 1.2, count - inner)])
+    angle = rng.uniform(0.0, 2 * np.pi, count)
+    labels = np.concatenate([np.ones(inner), np.zeros(count - inner)])
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
+
+
+def _spiral(count, rng):
+    """Two interleaved spirals, 1.25 turns each: r = 0.1 + 1.1 t, angle = 2.5 pi t + k pi."""
+    first = count // 2
+    t = np.concatenate([rng.random(first), rng.random(count - first)])
+    labels = np.concatenate([np.ones(first), np.zeros(count - first)])
+    radius = 0.1 + 1.1 * t
+    angle = 2.5 * np.pi * t + np.pi * labels
+    return np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1), labels
+
+
+def _gaussians(count, rng):
+    """Two round clouds (standard deviation 0.25) centred at (0.6, 0.6) and (-0.6, -0.6)."""
+    first = count // 2
+    labels = np.concatenate([np.ones(first), np.zeros(count - first)])
+    centres = np.where(labels[:, None] > 0.5, 0.6, -0.6)
+    return centres + rng.normal(0.0, 0.25, (count, 2)), labels
+
+
+def _moons(count, rng):
+    """Two interleaved half circles (scikit-learn's make_moons), centred and scaled by 0.8:
+    upper (cos t, sin t), lower (1 - cos t, 0.5 - sin t), t in [0, pi]."""
+    first = count // 2
+    t = rng.uniform(0.0, np.pi, count)
+    labels = np.concatenate([np.ones(first), np.zeros(count - first)])
+    upper = np.stack([np.cos(t), np.sin(t)], axis=1)
+    lower = np.stack([1.0 - np.cos(t), 0.5 - np.sin(t)], axis=1)
+    points = np.where(labels[:, None] > 0.5, upper, lower)
+    return 0.8 * (points - np.array([0.5, 0.25])), labels
+
+
+def _xor_cloud(count, rng):
+    """XOR as a cloud: label 1 where x1 and x2 differ in sign (the corners (0, 1) and (1, 0)
+    of the four-point XOR), each coordinate 0.1 .. 1.2 away from the axes."""
+    first = count // 2
+    labels = np.concatenate([np.ones(first), np.zeros(count - first)])
+    size = rng.uniform(0.1, 1.2, (count, 2))
+    sign = np.where(rng.random(count) < 0.5, 1.0, -1.0)
+    # same signs for label 0, opposite for label 1
+    signs = np.stack([sign, np.where(labels > 0.5, -sign, sign)], axis=1)
+    return size * signs, labels
+
+
+PLANE_PROBLEMS = {
+    "circle": _circle,
+    "spiral": _spiral,
+    "gaussians": _gaussians,
+    "moons": _moons,
+    "xor-cloud": _xor_cloud,
+}
+
+
+def plane(name, points=200, noise=0.1, seed=0):
+    """A 2-D problem as (x (points, 2), y (points, 1)), float32, labels 0 / 1, shuffled.
+
+    ``name`` is one of PLANE_PROBLEMS; half the points (rounded down) have label 1. Every
+    coordinate gets Gaussian noise of standard deviation ``noise`` and is then clipped to
+    PLANE_EXTENT, the square the decision boundary is drawn over. The same seed gives the
+    same points.
+    """
+    if name not in PLANE_PROBLEMS:
+        raise ValueError("unknown 2-D problem %r; choose one of %s"
+                         % (name, ", ".join(PLANE_PROBLEMS)))
+    points = int(points)
+    low, high = PLANE_POINTS
+    if not low <= points <= high:
+        raise ValueError("a 2-D problem has between %d and %d points, not %d"
+                         % (low, high, points))
+    noise = float(noise)
+    if not PLANE_NOISE[0] <= noise <= PLANE_NOISE[1]:
+        raise ValueError("the noise must lie between %g and %g, not %g" % (PLANE_NOISE + (noise,)))
+    rng = np.random.default_rng(int(seed))
+    x, labels = PLANE_PROBLEMS[name](points, rng)
+    x = np.clip(x + rng.normal(0.0, 1.0, x.shape) * noise, *PLANE_EXTENT)
+    order = rng.permutation(points)
+    return (x[order].astype(np.float32),
+            labels[order].reshape(points, 1).astype(np.float32))
+
+
+def extent(name):
+    """(low, high): the square [low, high]^2 that data set ``name``'s points lie in."""
+    return PLANE_EXTENT if name in PLANE_PROBLEMS else XOR_EXTENT
 
 
 def _read_bytes(source):

@@ -27,11 +27,15 @@ def confusion_matrix(labels, predictions, num_classes=10):
     return counts
 
 
-def decision_grid(network, resolution=50, low=-0.5, high=1.5):
-    """The network's (first) output over a resolution x resolution grid of 2-D inputs.
+def decision_grid(network, resolution=50, low=-0.5, high=1.5, extent=None):
+    """The network's (first) output over a resolution x resolution grid of 2-D inputs
+    covering the square [low, high]^2 (XOR's by default); `extent` = (low, high), e.g.
+    datasets.extent(name) for a data set's square, overrides both.
 
     Returns flat arrays xs, ys, outputs of length resolution**2, ready for a heatmap.
     """
+    if extent is not None:
+        low, high = extent
     axis = np.linspace(low, high, resolution)
     xs, ys = np.meshgrid(axis, axis)
     xs, ys = xs.ravel(), ys.ravel()

@@ -55,7 +55,30 @@ PRESETS = {
             {"type": "softmax"},
         ],
     },
+    # the 2-D circle: one hidden layer of 4 tanh units bends a line into a closed curve
+    "circle": {
+        "input_shape": [2],
+        "layers": [
+            {"type": "dense", "units": 4, "activation": None},
+            {"type": "tanh"},
+            {"type": "dense", "units": 1, "activation": None},
+            {"type": "sigmoid"},
+        ],
+    },
+    # two spirals: two hidden layers of 8 tanh units (TensorFlow Playground's hardest problem)
+    "spiral": {
+        "input_shape": [2],
+        "layers": [
+            {"type": "dense", "units": 8, "activation": None},
+            {"type": "tanh"},
+            {"type": "dense", "units": 8, "activation": None},
+            {"type": "tanh"},
+            {"type": "dense", "units": 1, "activation": None},
+            {"type": "sigmoid"},
+        ],
+    },
 }
+
 
 def layer_from_dict(entry, index):
     """{"type": "dense", "units": 3} -> Dense(units=3); errors name the layer."""

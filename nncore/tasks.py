@@ -1,5 +1,6 @@
-"""The two tasks the hosts offer, XOR and MNIST digits: does a network fit one, its training
-data shaped for the network, and a digit network's answers as probabilities.
+"""The tasks the hosts offer, XOR, the 2-D problems of the plane and MNIST digits: does a
+network fit one, its training data shaped for the network, and a digit network's answers as
+probabilities.
 
 Both hosts (the Streamlit app and the web worker) call these, so a network that one host
 accepts the other accepts too, a seed draws the same MNIST subset in both, and a drawn digit
@@ -17,11 +18,15 @@ import numpy as np
 from . import datasets
 from .losses import one_hot
 
-DATASET_NAMES = {"xor": "XOR", "mnist": "MNIST"}
-# One sample's shape: an XOR point has 2 features, an MNIST digit 28 x 28 pixels.
-DATASET_INPUTS = {"xor": (2,), "mnist": (28, 28)}
-# Number of output values each dataset's targets have: XOR one number, MNIST ten classes.
-DATASET_OUTPUTS = {"xor": 1, "mnist": 10}
+# The 2-D problems (datasets.PLANE_PROBLEMS): point clouds with a train / test split.
+PLANE_NAMES = {"circle": "circle", "spiral": "two spirals", "gaussians": "two gaussians",
+               "moons": "moons", "xor-cloud": "XOR cloud"}
+DATASET_NAMES = dict({"xor": "XOR", "mnist": "MNIST"}, **PLANE_NAMES)
+# One sample's shape: an XOR (or any plane) point has 2 features, an MNIST digit 28 x 28 pixels.
+DATASET_INPUTS = dict({"xor": (2,), "mnist": (28, 28)}, **{name: (2,) for name in PLANE_NAMES})
+# Number of output values each dataset's targets have: a plane point one number (its 0 / 1
+# label), an MNIST digit ten classes.
+DATASET_OUTPUTS = dict({"xor": 1, "mnist": 10}, **{name: 1 for name in PLANE_NAMES})
 SMALLEST_SUBSET = 10  # fewest MNIST training digits a run may ask for
 
 
@@ -34,10 +39,15 @@ def describe_shape(shape) -> str:
     return " × ".join(str(int(size)) for size in shape)
 
 
+def is_plane(dataset: str) -> bool:
+    """True for the data sets of 2-D points: XOR's four and the point clouds."""
+    return dataset in DATASET_INPUTS and DATASET_INPUTS[dataset] == (2,)
+
+
 def input_hint(dataset: str) -> str:
     if dataset == "mnist":
         return "for MNIST use input shape 784 (an MLP) or 28, 28, 1 (a CNN)"
-    return "for XOR use input shape 2"
+    return "for %s use input shape 2" % DATASET_NAMES.get(dataset, "XOR")
 
 
 def _values(shape) -> int:
@@ -70,8 +80,8 @@ def check_inputs(input_shape, dataset: str) -> None:
 def check_fits(input_shape, output_shape, dataset: str) -> None:
     """Raise DataMismatch with a readable reason when the network cannot take this dataset.
 
-    Inputs: any shape with as many values as a sample. Outputs: exactly (1,) for XOR and
-    (10,) for MNIST, one value per target value.
+    Inputs: any shape with as many values as a sample. Outputs: exactly (1,) for XOR and the
+    2-D problems (one 0 / 1 label) and (10,) for MNIST, one value per target value.
     """
     check_inputs(input_shape, dataset)
     name = DATASET_NAMES[dataset]
@@ -108,10 +118,30 @@ def subset_indices(total: int, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(int(seed)).permutation(int(total))[:int(size)]
 
 
-def training_data(dataset: str, input_shape, size=None, seed=0, mnist=None):
+def plane_split(dataset: str, points=200, noise=0.1, test_split=0.5, seed=0):
+    """A 2-D problem's (x_train, y_train, x_test, y_test): x (N, 2), y (N, 1) float32.
+
+    datasets.plane draws `points` shuffled points with `seed`; the last
+    round(points * test_split) of them (at least one, and at least one left to train on)
+    are the test points, never trained on.
+    """
+    if dataset not in PLANE_NAMES:
+        raise ValueError("%r is not one of the 2-D problems %s"
+                         % (dataset, ", ".join(PLANE_NAMES)))
+    x, y = datasets.plane(dataset, points=points, noise=noise, seed=seed)
+    total = len(x)
+    tested = min(max(int(round(total * float(test_split))), 1), total - 1)
+    kept = total - tested
+    return x[:kept], y[:kept], x[kept:], y[kept:]
+
+
+def training_data(dataset: str, input_shape, size=None, seed=0, mnist=None, points=200,
+                  noise=0.1, test_split=0.5):
     """(x, y) to train a network taking `input_shape` on the dataset.
 
-    XOR: x (4, *input_shape), y (4, 1) float32. MNIST: `size` training digits (all when None)
+    XOR: x (4, *input_shape), y (4, 1) float32. A 2-D problem: its training points
+    (plane_split with `points`, `noise`, `test_split`, `seed`), x (N, *input_shape),
+    y (N, 1) float32 labels 0 / 1. MNIST: `size` training digits (all when None)
     drawn with `seed`, x (size, *input_shape) float32 in [0, 1], y (size, 10) float32 one-hot
     rows (they suit every loss: cross-entropy, and mse against ten outputs). `mnist` is the
     already loaded (x_train, y_train, x_test, y_test), images uint8 or float in [0, 1];
@@ -121,6 +151,9 @@ def training_data(dataset: str, input_shape, size=None, seed=0, mnist=None):
     if dataset == "xor":
         x, y = datasets.xor()
         return shape_inputs(x, input_shape), np.asarray(y, dtype=np.float32)
+    if dataset in PLANE_NAMES:
+        x, y = plane_split(dataset, points, noise, test_split, seed)[:2]
+        return shape_inputs(x, input_shape), y
     x_train, y_train = (mnist if mnist is not None else datasets.load_mnist())[:2]
     size = len(x_train) if size is None else int(size)
     if not SMALLEST_SUBSET <= size <= len(x_train):

@@ -5,6 +5,7 @@ checks what the page then shows (messages, tables, the session's model).
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import nncore  # noqa: E402
 from nncore import io, spec  # noqa: E402
+from nncore.lab import experiment  # noqa: E402
 
 APP = str(Path(__file__).resolve().parent.parent / "app" / "streamlit_app.py")
 
@@ -309,3 +311,41 @@ def test_the_app_trains_exactly_what_nncore_trains_in_a_script():
     assert len(page_losses) == len(script_losses) > 2
     np.testing.assert_allclose(page_losses, script_losses, rtol=1e-5)
     assert page.evaluation["accuracy"] == script.evaluation["accuracy"]
+
+
+def chart_titles(app: AppTest) -> list:
+    """The titles of the Vega-Lite charts on the page (AppTest has no accessor for them)."""
+    return [json.loads(chart.proto.spec).get("title") for chart in app.get("vega_lite_chart")]
+
+
+def test_a_plane_problem_trains_and_shows_its_test_points_and_hidden_units():
+    app = choose_preset(start(), "circle")
+    assert app.session_state.dataset == "circle"
+    app.radio(key="dataset").set_value("moons").run()
+    no_traceback(app)
+    # the point-cloud settings appear with a plane data set, the digit ones do not
+    assert not [s for s in app.slider if s.key == "train_size"]
+    app.number_input(key="points").set_value(300).run()
+    app.slider(key="noise").set_value(0.2).run()
+    app.slider(key="test_split").set_value(0.4).run()
+    app = train_to_end(app)
+    session = app.session_state.session
+    assert session.outcome == "done"
+    assert (session.experiment["dataset"], session.experiment["points"]) == ("moons", 300)
+    assert session.experiment["noise"] == pytest.approx(0.2)
+    assert session.evaluation["samples"] == 120  # 40% of 300 held out
+    assert [metric.label for metric in app.metric] == ["Train accuracy", "Test accuracy"]
+    assert app.metric[1].value == f"{session.evaluation['accuracy']:.1%}"
+    assert "Learned:" in texts(app.success) and "test accuracy" in texts(app.success)
+    titles = chart_titles(app)
+    assert "Decision boundary" in titles and "Hidden units over the input square" in titles
+    assert "What each hidden unit computes" in texts(app.markdown)
+    # the link keeps the new settings
+    link = app.query_params["e"]
+    link = experiment.decode(link[0] if isinstance(link, list) else link)
+    assert (link["dataset"], link["points"], link["test_split"]) == ("moons", 300, 0.4)
+
+
+def test_xor_shows_its_hidden_units_too():
+    app = train_to_end(start())
+    assert "Hidden units over the input square" in chart_titles(app)

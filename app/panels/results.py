@@ -49,7 +49,15 @@ def render_charts(session, report: dict) -> None:
         left, right = st.columns(2)
         chart_view.show(left, "boundary", grid=rows["grid"], points=rows["points"])
         with right:
-            _xor_answers(rows["answers"])
+            if rows["plane"]:
+                _plane_scores(rows["plane"])
+            else:
+                _xor_answers(rows["answers"])
+    if rows["hidden"]:
+        st.markdown("#### What each hidden unit computes")
+        st.caption("Each square is one hidden unit's output over the input square, titled by "
+                   "its layer (numbered as in Build) and unit: orange +1, blue -1 (or 0).")
+        chart_view.show(st, "hidden", hidden=rows["hidden"])
     if rows["test"]:
         _test_results(rows)
     if rows["weights"]:
@@ -67,6 +75,15 @@ def _xor_answers(answers) -> None:
                            "output": a["output"], "answer": a["answer"],
                            "right": "✓" if a["right"] else "✗"} for a in answers])
     st.dataframe(table, hide_index=True, width="content")
+
+
+def _plane_scores(scores) -> None:
+    st.markdown("#### How many points it gets right")
+    first, second = st.columns(2)
+    first.metric("Train accuracy", f"{scores['train_accuracy']:.1%}")
+    first.caption(f"{scores['train_samples']} training points (filled)")
+    second.metric("Test accuracy", f"{scores['test_accuracy']:.1%}")
+    second.caption(f"{scores['test_samples']} test points (hollow), never trained on")
 
 
 def _test_results(rows) -> None:

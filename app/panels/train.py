@@ -35,17 +35,29 @@ def _optimizer_changed() -> None:
 
 
 def _settings() -> None:
+    st.radio("Dataset", list(experiment_module.DATASETS),
+             format_func=experiment_module.DATASETS.get, key="dataset", horizontal=True)
     first = st.columns(4)
-    first[0].radio("Dataset", list(experiment_module.DATASETS),
-                   format_func=experiment_module.DATASETS.get, key="dataset", horizontal=True)
-    if st.session_state.dataset == "mnist":
-        first[1].slider("Training digits", 500, 10_000, step=500, key="train_size",
+    dataset = st.session_state.dataset
+    if dataset == "mnist":
+        first[0].slider("Training digits", 500, 10_000, step=500, key="train_size",
                         help="Drawn at random (with the seed) from the 10,000-digit subset")
-        first[2].slider("Validation split", 0.0, 0.5, step=0.05, key="validation_split",
+        first[1].slider("Validation split", 0.0, 0.5, step=0.05, key="validation_split",
                         help="The last fraction of the training digits, held out to "
                              "measure validation error")
+    elif dataset in experiment_module.PLANE_DATASETS:
+        low, high = experiment_module.LIMITS["points"]
+        first[0].number_input("Points", min_value=low, max_value=high, step=50, key="points",
+                              help="How many points the problem has, train and test together")
+        low, high = experiment_module.LIMITS["noise"]
+        first[1].slider("Noise", float(low), float(high), step=0.05, key="noise",
+                        help="The standard deviation of the jitter added to every coordinate")
+        low, high = experiment_module.LIMITS["test_split"]
+        first[2].slider("Test split", float(low), float(high), step=0.1, key="test_split",
+                        help="The fraction of the points held out and never trained on: "
+                             "the hollow points of the decision boundary")
     first[3].number_input("Seed", min_value=0, step=1, key="seed",
-                          help="Same seed, same settings: the same run")
+                          help="Same seed, same settings: the same run (and the same points)")
 
     second = st.columns(4)
     second[0].selectbox("Loss", LOSSES, key="loss")

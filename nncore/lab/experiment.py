@@ -1,8 +1,13 @@
 """An experiment: a layer stack plus everything that decides how it trains, as one plain dict.
 
     {"preset": "xor", "spec": {...}, "dataset": "xor", "train_size": 2000,
-     "validation_split": 0.1, "loss": "mse", "optimizer": "sgd", "options": {},
+     "validation_split": 0.1, "points": 200, "noise": 0.1, "test_split": 0.5,
+     "loss": "mse", "optimizer": "sgd", "options": {},
      "lr": 0.1, "batch_size": 1, "epochs": 1000, "seed": 0}
+
+train_size and validation_split matter for MNIST only; points, noise and test_split for the
+2-D point clouds only (circle, spiral, gaussians, moons, xor-cloud: tasks.plane_split); the
+seed draws the digits or the points and the first weights.
 
 Both hosts keep exactly this dict as their state (TensorFlow Playground's one State object):
 every control reads and writes it, `check` validates it with a message naming the field, and
@@ -30,20 +35,36 @@ PRESETS = {
                   "batch_size": 32, "epochs": 5},
     "mnist-cnn": {"dataset": "mnist", "loss": "cross_entropy", "optimizer": "adam", "lr": 0.001,
                   "batch_size": 32, "epochs": 3},
+    # the 2-D point clouds, TensorFlow Playground style: small tanh nets, Adam, batches of 10
+    "circle": {"dataset": "circle", "loss": "binary_cross_entropy", "optimizer": "adam",
+               "lr": 0.03, "batch_size": 10, "epochs": 100},
+    "spiral": {"dataset": "spiral", "loss": "binary_cross_entropy", "optimizer": "adam",
+               "lr": 0.03, "batch_size": 10, "epochs": 300, "points": 500},
 }
 PRESET_LABELS = {
     "xor": "XOR: 2-3-1 tanh (the articles' net)",
     "mnist-mlp": "MNIST MLP: 784-100-50-10 (the articles' net)",
     "mnist-cnn": "MNIST CNN: conv-pool-dense",
+    "circle": "Circle: 2-4-1 tanh, sigmoid out",
+    "spiral": "Two spirals: 2-8-8-1 tanh, sigmoid out",
 }
 DEFAULT_PRESET = "xor"
-# Settings every preset shares: MNIST training digits, seed, held-out fraction.
-SHARED = {"train_size": 2000, "seed": 0, "validation_split": 0.1}
-DATASETS = {"xor": "XOR (4 points)", "mnist": "MNIST digits"}
+# Settings every preset shares: MNIST training digits, seed, held-out fraction; a 2-D
+# problem's number of points, their noise and the fraction of them kept for testing.
+SHARED = {"train_size": 2000, "seed": 0, "validation_split": 0.1,
+          "points": 200, "noise": 0.1, "test_split": 0.5}
+DATASETS = {"xor": "XOR (4 points)", "circle": "Circle", "spiral": "Two spirals",
+            "gaussians": "Two gaussians", "moons": "Moons", "xor-cloud": "XOR (point cloud)",
+            "mnist": "MNIST digits"}
+# The data sets drawn from datasets.plane: they use points, noise and test_split.
+PLANE_DATASETS = tuple(name for name in DATASETS if name in tasks.PLANE_NAMES)
 
 LIMITS = {  # (smallest, largest) accepted value of each number
     "train_size": (tasks.SMALLEST_SUBSET, 10_000),
     "validation_split": (0.0, 0.5),
+    "points": (50, 1_000),
+    "noise": (0.0, 0.5),
+    "test_split": (0.1, 0.9),
     "batch_size": (1, 10_000),
     "epochs": (1, 100_000),
     "seed": (0, 2**31 - 1),
@@ -118,9 +139,10 @@ def check(experiment: dict) -> dict:
     if result["optimizer"] not in optimizers.OPTIONS:
         raise ExperimentError("optimizer", "unknown optimizer %r; choose one of %s"
                               % (result["optimizer"], ", ".join(optimizers.OPTIONS)))
-    for field in ("train_size", "batch_size", "epochs", "seed"):
+    for field in ("train_size", "batch_size", "epochs", "seed", "points"):
         result[field] = _number(result, field, integer=True)
-    result["validation_split"] = _number(result, "validation_split", integer=False)
+    for field in ("validation_split", "noise", "test_split"):
+        result[field] = _number(result, field, integer=False)
     lr = result.get("lr")
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < 1e9:
         raise ExperimentError("lr", "the learning rate must be a positive number, got %r" % (lr,))
@@ -205,7 +227,9 @@ def for_model(experiment: dict, network) -> dict:
     """
     result = copy.deepcopy(experiment)
     result["spec"] = network.to_spec()
-    for dataset in DATASETS:
+    # the data set chosen so far when the model fits it (a 2-input net stays on the spiral)
+    chosen = [experiment.get("dataset")] if experiment.get("dataset") in DATASETS else []
+    for dataset in chosen + list(DATASETS):
         try:
             tasks.check_fits(network.input_shape, network.output_shape, dataset)
         except tasks.DataMismatch:

@@ -12,6 +12,9 @@ The life of a run:
     running --last epoch--> evaluating (the test set, in slices) --> finished
     running | paused | evaluating --stop--> finished      (a diverged run finishes at once)
 
+A 2-D point cloud (circle, spiral, ...) is scored on its test points when the run ends, at
+once (a few hundred points): `evaluation` then holds their accuracy and the training points'.
+
 Nothing here blocks for longer than one batch or one slice of test digits, so a host that
 calls `step` on a timer stays responsive: Stop, Pause or a drawn digit are served between
 two steps. `step` never raises: a failure becomes the run's outcome "error" and a message.
@@ -28,7 +31,7 @@ from .. import datasets, metrics, tasks
 from .. import spec as spec_module
 from ..network import Network
 from . import experiment as experiment_module
-from . import views
+from . import plane, views
 from .curves import Curves, finite
 from .verdict import judge
 
@@ -55,6 +58,7 @@ class Session:
         self.message = None  # the diverged / error sentence
         self.verdict = None
         self.evaluation = None  # the test-set results of the current model
+        self.plane = None  # a 2-D problem's train and test points (plane.data), else None
         self.version = 0  # grows whenever the rows change: a host redraws when it moves
         self.speed = SPEEDS["full speed"]
         self._events = None
@@ -145,10 +149,12 @@ class Session:
         self.status, self.outcome, self.message, self.verdict = "idle", None, None, None
         self.evaluation = None
         self.experiment = None
+        self.plane = None
         self.version += 1
 
     def _start(self, experiment, network, fresh):
-        x, y = self._training_data(experiment, network)
+        points = plane.data(experiment)
+        x, y = self._training_data(experiment, network, points)
         validation_split = experiment["validation_split"] if experiment["dataset"] == "mnist" \
             else 0.0
         # train_iter checks the data and the settings at the call, before any training; only
@@ -162,7 +168,7 @@ class Session:
             self.curves = Curves()
             self.initial_weights = views.first_weights(network)
             self.origin = "trained here"
-        self.network, self.experiment = network, experiment
+        self.network, self.experiment, self.plane = network, experiment, points
         self.evaluation = None
         self._run = {
             "offset": self.curves.epoch_count,  # epochs trained before this run
@@ -172,7 +178,10 @@ class Session:
         self.status, self.outcome, self.message, self.verdict = "running", None, None, None
         self.version += 1
 
-    def _training_data(self, experiment, network):
+    def _training_data(self, experiment, network, points=None):
+        if points is not None:  # a 2-D problem: its training points (the test ones wait)
+            tasks.check_inputs(network.input_shape, points["dataset"])
+            return tasks.shape_inputs(points["x_train"], network.input_shape), points["y_train"]
         if experiment["dataset"] == "xor":
             return tasks.training_data("xor", network.input_shape)
         return tasks.training_data("mnist", network.input_shape, size=experiment["train_size"],
@@ -277,6 +286,8 @@ class Session:
         if outcome == "done" and self.experiment["dataset"] == "mnist":
             self.evaluate()  # the verdict waits for the test accuracy
             return
+        if self.plane is not None:  # a few hundred test points: scored at once
+            self.evaluation = plane.evaluation(self.network, self.plane)
         self.status = "finished"
         self._judge()
 
@@ -295,6 +306,7 @@ class Session:
         predicted, labels = scoring["predicted"], np.asarray(y_test, dtype=np.int64)
         wrong = np.flatnonzero(predicted != labels)
         self.evaluation = {
+            "dataset": "mnist",
             "accuracy": metrics.accuracy(labels, predicted),
             "samples": len(labels),
             "confusion": metrics.confusion_matrix(labels, predicted, num_classes=10),
@@ -346,7 +358,8 @@ class Session:
             "accuracy": finite(last.get("accuracy")),
             "val_accuracy": finite(last.get("val_accuracy")),
             "evaluated": scoring["next"] if scoring else None,
-            "test_size": len(self.mnist()[2]) if scoring or self.evaluation else None,
+            "test_size": (self.evaluation["samples"] if self.evaluation
+                          else len(self.mnist()[2]) if scoring else None),
             "test_accuracy": self.evaluation["accuracy"] if self.evaluation else None,
             "progress": self._progress(),
             "message": self.message,

@@ -4,15 +4,17 @@ each with one sentence of advice. A run that failed must never read as a success
 The rules, in order:
 - diverged: the loss became NaN or infinite (train_iter restored the last finite weights);
 - learned: the classes are told apart (XOR: all four points right; digits: at least
-  MIN_DIGIT_ACCURACY) and the loss fell; a network without accuracy: the loss at least halved;
+  MIN_DIGIT_ACCURACY; a 2-D point cloud: at least MIN_PLANE_ACCURACY of its test points)
+  and the loss fell; a network without accuracy: the loss at least halved;
 - otherwise a finished run did not learn, and a stopped one is just stopped (it may still).
 """
 from __future__ import annotations
 
-from .experiment import PRESETS, default_lr
+from .experiment import PLANE_DATASETS, PRESETS, default_lr
 
 MIN_DIGIT_ACCURACY = 0.5  # chance is 0.1: half the digits right means it learned something
 LOSS_FALL = 0.5  # "the loss fell": the last epoch's loss below half the first's
+MIN_PLANE_ACCURACY = 0.8  # chance is 0.5 on the balanced 2-D problems
 TOO_LARGE = 3.0  # an lr this many times the suggested one may be why it failed
 TOO_SMALL = 1 / 30.0
 
@@ -48,6 +50,9 @@ def _learned(experiment, curves, test_accuracy):
     if experiment["dataset"] == "mnist" and accuracy is not None:
         where = "test" if test_accuracy is not None else "training"
         return accuracy >= MIN_DIGIT_ACCURACY, "%.1f%% %s accuracy" % (100 * accuracy, where)
+    if experiment["dataset"] in PLANE_DATASETS and accuracy is not None:
+        where = "test" if test_accuracy is not None else "training"
+        return accuracy >= MIN_PLANE_ACCURACY, "%.1f%% %s accuracy" % (100 * accuracy, where)
     return fell, "error %.4g, from %.4g" % (last["loss"], first)
 
 

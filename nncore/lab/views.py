@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import datasets, metrics, tasks
+from . import plane
 
 BOUNDARY_RESOLUTION = 31  # grid points per side of the decision boundary (961 cells)
 WEIGHT_IMAGES = 32  # first-layer units or filters shown at most
@@ -59,23 +60,37 @@ def status_text(session):
 
 
 def rows(session):
-    """{"loss", "accuracy", "grid", "points", "answers", "confusion", "misread", "weights",
-    "test"}: what each chart and picture of the current model shows ([] / None if nothing)."""
+    """{"loss", "accuracy", "grid", "points", "answers", "hidden", "plane", "confusion",
+    "misread", "weights", "test"}: what each chart and picture of the current model shows
+    ([] / None if nothing).
+
+    A model with two inputs gets the plane: "grid" (its output over the square), "points"
+    (the 4 XOR points, or a point cloud's train and test points, each with a "split"),
+    "hidden" (each hidden unit's output over the square, see plane.hidden_rows), and for a
+    point cloud "plane" (accuracy on its train and test points, live) or for XOR "answers".
+    "test" is the MNIST test set's summary only.
+    """
     network = session.network
     result = {
         "loss": session.curves.loss_rows(),
         "accuracy": session.curves.accuracy_rows(),
-        "grid": [], "points": [], "answers": [],
+        "grid": [], "points": [], "answers": [], "hidden": [], "plane": None,
         "confusion": [], "misread": [], "weights": [], "test": None,
     }
     if network is None:
         return result
     if has_plane(network):
-        result["grid"] = boundary_rows(network)
-        result["points"] = xor_points()
-        result["answers"] = xor_answers(network)
+        extent = plane.extent_of(session)
+        result["grid"] = boundary_rows(network, extent=extent)
+        result["hidden"] = plane.hidden_rows(network, extent)
+        if session.plane is not None:
+            result["points"] = plane.point_rows(session.plane)
+            result["plane"] = plane.scores(network, session.plane)
+        else:
+            result["points"] = xor_points()
+            result["answers"] = xor_answers(network)
     evaluation = session.evaluation
-    if evaluation is not None:
+    if evaluation is not None and evaluation.get("dataset") == "mnist":
         result["test"] = {"accuracy": evaluation["accuracy"], "samples": evaluation["samples"],
                           "wrong": evaluation["wrong_count"]}
         result["confusion"] = confusion_rows(evaluation["confusion"])
@@ -88,20 +103,23 @@ def rows(session):
 
 
 def has_plane(network):
-    """A network with two inputs: its output can be drawn over the plane."""
+    """A network with two inputs: its output (and its hidden units) can be drawn over the
+    plane, for XOR and the 2-D point clouds alike."""
     return network.input_shape is not None and tasks._values(network.input_shape) == 2
 
 
-def boundary_rows(network, resolution=BOUNDARY_RESOLUTION):
-    """{"x1", "x2", "output"}: the network's first output over [-0.5, 1.5]^2."""
-    xs, ys, outputs = metrics.decision_grid(network, resolution=resolution)
+def boundary_rows(network, resolution=BOUNDARY_RESOLUTION, extent=datasets.XOR_EXTENT):
+    """{"x1", "x2", "output"}: the network's first output over the square [low, high]^2 =
+    `extent` (XOR's [-0.5, 1.5]^2 unless told; datasets.extent(name) for a data set)."""
+    xs, ys, outputs = metrics.decision_grid(network, resolution=resolution, extent=extent)
     return [{"x1": round(float(a), 4), "x2": round(float(b), 4), "output": round(float(o), 5)}
             for a, b, o in zip(xs, ys, outputs)]
 
 
 def xor_points():
     x, y = datasets.xor()
-    return [{"x1": float(a), "x2": float(b), "label": int(t)} for (a, b), t in zip(x, y[:, 0])]
+    return [{"x1": float(a), "x2": float(b), "label": int(t), "split": "train"}
+            for (a, b), t in zip(x, y[:, 0])]
 
 
 def xor_answers(network):
