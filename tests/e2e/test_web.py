@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 import nncore
+import nncore.lab.inside
 import nncore.lab.vocabulary
 from nncore import preprocess
 from nncore.lab import Session
@@ -596,3 +597,43 @@ def test_the_experiment_as_python_reproduces_the_pages_run(app, tmp_path):
     app.wait_for_function("() => document.getElementById('code').textContent"
                           ".includes('APPROXIMATION')")
     assert "nn.Linear(784, 100)" in app.inner_text("#code")
+
+
+def test_a_drawn_digit_shows_every_layers_output(app):
+    network = nncore.pretrained.load("mnist-cnn")
+    reading = read_digit(app, loop(), "mnist-cnn")
+    assert reading["digit"] == 0
+    views = app.locator("#layer-maps .layer-view")
+    titles = [line.split(" · ")[0] + " · " + line.split(" · ")[1].split(" ")[0]
+              for line in app.locator("#layer-maps .view-title").all_inner_texts()]
+    expected = ["%d · %s" % (index + 1, layer.type) for index, layer in enumerate(network.layers)
+                if len(layer.output_shape) == 3 or index == len(network.layers) - 1]
+    assert titles == expected, titles
+    for index, layer in enumerate(network.layers):
+        if len(layer.output_shape) == 3:  # conv and pool layers: one tile per channel, capped
+            tiles = views.nth(expected.index("%d · %s" % (index + 1, layer.type))).locator("canvas")
+            assert tiles.count() == min(layer.output_shape[2], nncore.lab.inside.MAPS)
+    strip = app.evaluate("window.nncoreWeb.charts.strip.view.data('strip')")
+    flat = [index + 1 for index, layer in enumerate(network.layers[:-1])
+            if len(layer.output_shape) == 1]
+    assert sorted({row["layer"] for row in strip}) == flat
+
+
+def test_the_backprop_walk_reaches_the_first_layer_and_its_check_passes(app):
+    app.click('[data-tab="inside"]')
+    app.select_option("#inside-model", "mnist-cnn")
+    app.wait_for_function("() => window.nncoreWeb.walk && window.nncoreWeb.walk.dataset === "
+                          "'mnist'")
+    walked = app.evaluate("window.nncoreWeb.walk")
+    assert walked["check"]["passed"] is True
+    assert "Gradient check passed" in app.inner_text("#inside-check")
+    steps = len(walked["steps"])
+    for _ in range(steps - 1):
+        app.click("#inside-next")
+    assert app.is_disabled("#inside-next")
+    assert app.inner_text("#inside-step") == "Step %d of %d · Backward · 1 · conv2d" % (steps,
+                                                                                        steps)
+    assert "dE/dW" in app.inner_text("#inside-formula")
+    assert app.locator("#inside-tensors .tensor").count() >= 3
+    app.click("#inside-back")
+    assert app.inner_text("#inside-step").startswith("Step %d of %d" % (steps - 1, steps))
