@@ -269,6 +269,7 @@ def site_config(pyodide_url: str) -> dict:
         # [name, label] pairs: JSON objects are written with sorted keys, lists keep the order
         "presets": list(experiment.PRESET_LABELS.items()),
         "datasets": list(experiment.DATASETS.items()),
+        "plane_datasets": list(experiment.PLANE_DATASETS),  # they use points, noise, test_split
         "losses": list(nncore.LOSSES),
         "optimizers": optimizers.OPTIONS,
         "default_lr": {name: experiment.default_lr(name) for name in optimizers.OPTIONS},

@@ -637,3 +637,22 @@ def test_the_backprop_walk_reaches_the_first_layer_and_its_check_passes(app):
     assert app.locator("#inside-tensors .tensor").count() >= 3
     app.click("#inside-back")
     assert app.inner_text("#inside-step").startswith("Step %d of %d" % (steps - 1, steps))
+
+
+def test_each_2d_problem_trains_with_its_boundary_and_hidden_units(app):
+    load_preset(app, "circle")
+    result, seconds = train(app)
+    measured("circle preset (%d epochs)" % experiment(app)["epochs"], seconds)
+    assert result["plane"]["test_accuracy"] >= 0.9
+    assert app.locator("#verdict").get_attribute("data-kind") == "learned"
+    assert "of 100 test points" in app.inner_text("#plane-scores")
+    for dataset in lab_experiment.PLANE_DATASETS:
+        app.select_option("#dataset", dataset)
+        set_fields(app, epochs=15, points=100)
+        result, _ = train(app)
+        splits = {row["split"] for row in result["points"]}
+        assert splits == {"train", "test"} and len(result["points"]) == 100, dataset
+        assert app.evaluate("window.nncoreWeb.charts.boundary.view.data('points').length") == 100
+        hidden = app.evaluate("window.nncoreWeb.charts.hidden.view.data('hidden')")
+        assert len(hidden) == len(result["hidden"]) > 0, dataset
+        assert app.is_visible("#card-hidden") and app.is_visible("#plane-scores")

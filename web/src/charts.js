@@ -8,13 +8,15 @@ const EMBED_CONFIG = { legend: { orient: "top" }, font: "Helvetica Neue, Helveti
 
 export class Chart {
   /* `height` is the plot's height in px; the width is the card's (the page lays cards out in
-   * a responsive grid), axes and legend included. */
+   * a responsive grid), axes and legend included; a faceted chart keeps its spec's sizes. */
   constructor(element, spec, height) {
     this.rows = {}; // name -> the rows currently shown (tests and the page read them)
     this.element = typeof element === "string" ? document.querySelector(element) : element;
     // "fit-x": the whole chart is as wide as its container; streamed rows change the axis
     // labels' widths, so the view re-measures its padding on every update (resize).
-    const sized = Object.assign({}, spec, {
+    // Small multiples (a facet) keep their own cell size: Vega cannot fit a facet to a width.
+    const faceted = Boolean(spec.facet || (spec.encoding && spec.encoding.facet));
+    const sized = faceted ? Object.assign({}, spec, { autosize: { type: "pad", resize: true } }) : Object.assign({}, spec, {
       width: "container",
       height: height || spec.height,
       autosize: { type: "fit-x", contains: "padding", resize: true },

@@ -43,6 +43,7 @@ async function start() {
       confusion: new Chart("#chart-confusion", specs.confusion, 220),
       probabilities: new Chart("#chart-probabilities", specs.probabilities, 180),
       strip: new Chart("#chart-strip", specs.strip),
+      hidden: new Chart("#chart-hidden", specs.hidden),
     },
     worker: new PythonWorker("src/worker.js"),
   };

@@ -17,7 +17,10 @@ export function drawRows(app, rows) {
   if (plane) {
     drawn.push(charts.boundary.replace("grid", rows.grid), charts.boundary.replace("points", rows.points));
     answers(rows.answers);
+    scores(rows.plane);
   }
+  document.getElementById("card-hidden").hidden = rows.hidden.length === 0;
+  if (rows.hidden.length) drawn.push(charts.hidden.replace("hidden", rows.hidden));
   if (tested) {
     document.getElementById("test-accuracy").replaceChildren(
       el("span", { class: "value", id: "test-accuracy-value" }, `${(100 * rows.test.accuracy).toFixed(2)}%`),
@@ -35,8 +38,25 @@ export function drawRows(app, rows) {
   return Promise.all(drawn);
 }
 
+/* A point cloud's accuracy on its train and test points (null for XOR's four points). */
+function scores(plane) {
+  const box = document.getElementById("plane-scores");
+  box.hidden = !plane;
+  document.getElementById("boundary-caption").textContent = plane
+    ? "The network's output over the input square; training points filled, test points hollow."
+    : "The network's output over the input square; the four XOR points on top.";
+  if (!plane) return;
+  const percent = (value) => `${(100 * value).toFixed(1)}%`;
+  box.replaceChildren(
+    el("div", {}, el("span", { class: "value", id: "plane-train" }, percent(plane.train_accuracy)),
+      el("span", { class: "muted" }, ` of ${plane.train_samples} training points right`)),
+    el("div", {}, el("span", { class: "value", id: "plane-test" }, percent(plane.test_accuracy)),
+      el("span", { class: "muted" }, ` of ${plane.test_samples} test points, never trained on`)));
+}
+
 function answers(rows) {
   const table = document.getElementById("answers");
+  table.hidden = rows.length === 0;
   table.replaceChildren(
     el("thead", {}, el("tr", {}, ...["x1", "x2", "target", "output", "answer", ""].map((name) => el("th", {}, name)))),
     el("tbody", {}, ...rows.map((row) => el("tr", {},

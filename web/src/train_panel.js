@@ -80,6 +80,8 @@ export function setupTrainPanel(app) {
     const mnist = app.experiment.dataset === "mnist";
     document.getElementById("size-field").hidden = !mnist;
     document.getElementById("validation-field").hidden = !mnist;
+    const plane = config.plane_datasets.includes(app.experiment.dataset);
+    document.querySelectorAll(".plane-field").forEach((field) => { field.hidden = !plane; });
     renderOptimizerOptions();
   }
 
