@@ -236,8 +236,7 @@ def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser)
     panel = train_panel(page)
     set_number(panel, "Learning rate", 0.0042)
     set_number(panel, "Epochs", 9)
-    page.wait_for_function("() => location.search.includes('e=')")
-    link = page.url
+    link = wait_for_link(page, lr=0.0042, epochs=9)
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -250,6 +249,23 @@ def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser)
         assert restored.get_by_label("Epochs", exact=True).input_value() == "9"
     finally:
         context.close()
+
+
+def wait_for_link(page, timeout=30.0, **settings):
+    """The address once its ?e= experiment holds `settings` (the app rewrites it after each
+    rerun: reading it earlier gives the settings before the last edit)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from nncore.lab import experiment
+
+    deadline = time.time() + timeout
+    while True:
+        text = parse_qs(urlparse(page.url).query).get("e", [None])[0]
+        shared = experiment.decode(text) if text else {}
+        if all(shared.get(name) == value for name, value in settings.items()):
+            return page.url
+        assert time.time() < deadline, (settings, shared)
+        page.wait_for_timeout(100)
 
 
 def test_continue_after_importing_the_pretrained_cnn_keeps_its_accuracy(page, server, capsys):
