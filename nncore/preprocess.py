@@ -50,6 +50,32 @@ def canvas_to_mnist(image) -> np.ndarray:
     return place_by_centre_of_mass(digit).astype(np.float32)
 
 
+def measure_ink(image) -> dict:
+    """How much was drawn, measured on the raw drawing before any scaling.
+
+    pixels: how many pixels hold more than half the strongest ink; box: [top, left, height,
+    width] of the ink (pixels above BOX_INK of the strongest); stroke: the estimated stroke
+    width (stroke_width); strokes: pixels / stroke^2, the drawing's length in pen widths
+    (a stroke of length L and width w covers ~ L w pixels, so L / w); height_ratio: box
+    height / box width. The last two do not change when a drawing is scaled, so a dot or a
+    short dash reads the same on any canvas. An empty drawing gives zeros.
+    """
+    ink = ink_map(image)
+    if ink.max() < EMPTY_INK:
+        return {"pixels": 0, "box": [0, 0, 0, 0], "stroke": 0.0, "strokes": 0.0,
+                "height_ratio": 0.0}
+    ink = ink / ink.max()
+    mask = ink > BOX_INK
+    rows = np.flatnonzero(mask.any(axis=1))
+    columns = np.flatnonzero(mask.any(axis=0))
+    height, width = int(rows[-1] - rows[0] + 1), int(columns[-1] - columns[0] + 1)
+    pixels = int((ink > 0.5).sum())
+    stroke = float(stroke_width(ink))
+    return {"pixels": pixels, "box": [int(rows[0]), int(columns[0]), height, width],
+            "stroke": stroke, "strokes": pixels / max(stroke, 1.0) ** 2,
+            "height_ratio": height / float(width)}
+
+
 def ink_map(image) -> np.ndarray:
     """How much ink each pixel holds, (H, W) float64 in [0, 1], 0 = background."""
     array = np.asarray(image)

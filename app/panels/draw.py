@@ -12,7 +12,8 @@ from streamlit_drawable_canvas import st_canvas
 from app import chart_view, resources, state
 from app.images import enlarge
 from app.panels import inside
-from nncore.preprocess import canvas_to_mnist
+from nncore.lab.reading import reading
+from nncore.preprocess import canvas_to_mnist, measure_ink
 from nncore.tasks import DataMismatch, check_fits, probabilities
 
 CANVAS_SIZE = 280
@@ -83,11 +84,16 @@ def render() -> None:
                     "as you lift the pen.", icon=":material/draw:")
             return
         chances = probabilities(network, digit[None])[0]  # (28, 28) -> (10,)
-        guess = int(chances.argmax())
+        # the answer, or "not sure" (too little ink, low probability): nncore.lab.reading
+        said = reading(chances, measure_ink(image))
         picture, answer = st.columns([1, 2])
         picture.image(enlarge(digit, 4), caption="What the network sees (28×28)", clamp=True)
-        answer.markdown(f"### It reads **{guess}**")
-        answer.markdown(f"with {chances[guess]:.0%} confidence")
+        if said["sure"]:
+            answer.markdown(f"### It reads **{said['digit']}**")
+            answer.markdown(f"with {said['confidence']:.0%} confidence")
+        else:
+            answer.markdown("### Not sure")
+            answer.markdown(said["message"])
         rows = [{"digit": index, "probability": float(value)}
                 for index, value in enumerate(chances)]
         chart_view.show(st, "probabilities", probabilities=rows)

@@ -10,12 +10,13 @@ in Pyodide alike. The core library (nncore.*) never imports this package.
     views       rows for every chart and picture
     vocabulary  layer types, options, defaults and help, derived from the layer classes
     code        the experiment as a script: nncore (the same run) or PyTorch (approximate)
+    reading     a drawn digit's answer, or "not sure" (too little ink, low probability)
 """
 from __future__ import annotations
 
-from . import code, curves, experiment, session, verdict, views, vocabulary
+from . import code, curves, experiment, reading, session, verdict, views, vocabulary
 from .experiment import ExperimentError
 from .session import DEFAULT_SPEED, SPEEDS, Session
 
 __all__ = ["DEFAULT_SPEED", "ExperimentError", "SPEEDS", "Session", "code", "curves", "experiment",
-           "session", "verdict", "views", "vocabulary"]
+           "reading", "session", "verdict", "views", "vocabulary"]

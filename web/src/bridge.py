@@ -232,7 +232,8 @@ def rows():
 
 
 def predict(path, preview, width, height, model):
-    """RGBA canvas pixels (a file) -> digit, probabilities; the 28x28 image goes to `preview`."""
+    """RGBA canvas pixels (a file) -> digit, probabilities, sure and the message to show;
+    the 28x28 image goes to `preview`."""
     network = choose_model(model)
     pixels = np.frombuffer(open(path, "rb").read(), dtype=np.uint8)
     image = pixels.reshape(int(height), int(width), 4)
@@ -247,9 +248,11 @@ def predict(path, preview, width, height, model):
     probabilities = nncore.tasks.probabilities(network, digit_image[np.newaxis])[0]  # (10,)
     with open(preview, "wb") as handle:
         handle.write(digit_image.astype(np.float32).tobytes())
-    digit = int(np.argmax(probabilities))
+    # the answer, or "not sure" (too little ink, flat, low probability): nncore.lab.reading
+    answer = nncore.lab.reading.reading(probabilities, nncore.preprocess.measure_ink(image))
     views = inside.activations(network, digit_image)  # every layer's output for this digit
-    return {"digit": digit, "confidence": float(probabilities[digit]),
+    return {"digit": answer["digit"], "confidence": answer["confidence"],
+            "sure": answer["sure"], "message": answer["message"],
             "probabilities": [float(p) for p in probabilities],
             "views": views, "strip": inside.strip_rows(views),
             "predict_seconds": time.time() - start}

@@ -47,9 +47,16 @@ export function setupDrawPanel(app) {
     context.lineCap = "round";
     context.lineJoin = "round";
     context.beginPath();
-    context.moveTo(from.x, from.y);
-    context.lineTo(to.x, to.y);
-    context.stroke();
+    if (from.x === to.x && from.y === to.y) {
+      // a zero-length line paints nothing in Chromium: a tap is a round dot
+      context.fillStyle = "#111111";
+      context.arc(from.x, from.y, PEN_WIDTH / 2, 0, 2 * Math.PI);
+      context.fill();
+    } else {
+      context.moveTo(from.x, from.y);
+      context.lineTo(to.x, to.y);
+      context.stroke();
+    }
     inked = true;
   }
 
@@ -102,13 +109,16 @@ export function setupDrawPanel(app) {
         prompt(result.message);
       } else {
         drawPreview(result.preview);
-        prediction.textContent = String(result.digit);
-        confidence.textContent = `${(100 * result.confidence).toFixed(1)}% sure`;
+        // unsure (too little ink, low probability: nncore.lab.reading): "?" and why
+        prediction.textContent = result.sure ? String(result.digit) : "?";
+        confidence.textContent = result.sure ? `${(100 * result.confidence).toFixed(1)}% sure`
+          : result.message;
         await app.charts.probabilities.replace("probabilities",
           result.probabilities.map((probability, digit) => ({ digit, probability })));
         await drawLayerViews(app, result.views, result.strip);
         app.lastPrediction = {
           digit: result.digit, confidence: result.confidence, probabilities: result.probabilities,
+          sure: result.sure, message: result.message,
           model: modelChoice.value, milliseconds: performance.now() - started,
           pythonMilliseconds: 1000 * result.predict_seconds,
         };
