@@ -4,11 +4,17 @@
                          the XOR preset trained to the end, 1280x900
     docs/web.png         the static site (`web.build`, local Pyodide) served over http.server,
                          the XOR preset trained to the end, 1280x900
+    docs/web-hidden.png  the site's Train tab after the two-spirals preset: the boundary with
+                         train and test points, and every hidden unit over the plane
+    docs/web-draw.png    the site's Draw tab: a drawn 0 read by the pretrained CNN, and every
+                         layer's output (feature maps, the flat layers' strip)
+    docs/web-backprop.png the site's Inside tab: a backward step of the pretrained CNN's walk
 
 The test suite never writes these files; run this when the pages change, look at the two
 images, and commit them if they are right. Needs what the browser tests need:
 `pip install -e ".[dev]"`, `npm ci --prefix web` and Chromium (/usr/bin/chromium, or $CHROMIUM).
-`--only web` / `--only streamlit` takes one of them; `--docs DIR` writes elsewhere.
+`--only web` / `--only streamlit` / `--only views` takes some of them; `--docs DIR` writes
+elsewhere.
 """
 from __future__ import annotations
 
@@ -202,9 +208,75 @@ def web_screenshot(browser, path: Path) -> None:
             server.server_close()
 
 
+def built_site(folder: Path):
+    """A site built into `folder` and served over http.server: (url, server)."""
+    sys.path.insert(0, str(ROOT))
+    from web.build import build
+
+    site = folder / "site"
+    print(build(site))
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/", server
+
+
+def web_views(browser, docs: Path) -> None:
+    """The see-inside views of the static site, each cropped to its part of the page."""
+    import math
+
+    with tempfile.TemporaryDirectory(prefix="nncore-screenshot-") as folder:
+        url, server = built_site(Path(folder))
+        try:
+            context = browser.new_context(viewport=VIEWPORT)
+            page = context.new_page()
+            page.goto(url)
+            wait_for_text(page, "#status", "Ready", READY_TIMEOUT_MS)
+            page.click('[data-preset="spiral"]')
+            page.select_option("#speed", "full speed")
+            page.wait_for_selector("#train:enabled", timeout=30_000)
+            page.click("#train")
+            page.wait_for_function("() => window.nncoreWeb.report.status === 'finished' && "
+                                   "window.nncoreWeb.rows.version >= "
+                                   "window.nncoreWeb.report.version", timeout=TRAIN_TIMEOUT_MS)
+            settle(page)
+            page.locator(".charts").screenshot(path=str(docs / "web-hidden.png"))
+            page.locator("#card-hidden").screenshot(path=str(docs / "web-hidden-units.png"))
+
+            page.click('[data-tab="draw"]')
+            page.select_option("#draw-model", "mnist-cnn")
+            box = page.locator("#pad").bounding_box()
+            ring = [(0.5 + 0.22 * math.sin(2 * math.pi * i / 48),
+                     0.5 - 0.32 * math.cos(2 * math.pi * i / 48)) for i in range(49)]
+            page.mouse.move(box["x"] + ring[0][0] * box["width"],
+                            box["y"] + ring[0][1] * box["height"])
+            page.mouse.down()
+            for x, y in ring[1:]:
+                page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"],
+                                steps=2)
+            page.mouse.up()
+            page.wait_for_selector("#layer-views:not([hidden])", timeout=30_000)
+            settle(page)
+            page.locator("#panel-draw").screenshot(path=str(docs / "web-draw.png"))
+
+            page.click('[data-tab="inside"]')
+            page.select_option("#inside-model", "mnist-cnn")
+            page.wait_for_function("() => window.nncoreWeb.walk && "
+                                   "window.nncoreWeb.walk.dataset === 'mnist'")
+            steps = page.evaluate("window.nncoreWeb.walk.steps.length")
+            for _ in range(steps - 3):  # a backward step of a conv layer
+                page.click("#inside-next")
+            settle(page)
+            page.locator("#panel-inside").screenshot(path=str(docs / "web-backprop.png"))
+            context.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("streamlit", "web"), help="take just this one")
+    parser.add_argument("--only", choices=("streamlit", "web", "views"), help="take just these")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="where to write them")
     arguments = parser.parse_args(argv)
     try:
@@ -222,6 +294,10 @@ def main(argv=None) -> int:
                     started = time.monotonic()
                     take(browser, path)
                     print(f"{path} written ({time.monotonic() - started:.1f} s)")
+            if arguments.only in (None, "views"):
+                started = time.monotonic()
+                web_views(browser, arguments.docs)
+                print(f"web views written to {arguments.docs} ({time.monotonic() - started:.1f} s)")
         finally:
             browser.close()
     return 0

@@ -13,15 +13,25 @@ export function drawLayerViews(app, views, strip) {
   const maps = document.getElementById("layer-maps");
   box.hidden = !views || views.length === 0;
   if (box.hidden) return Promise.resolve();
-  maps.replaceChildren(...views.filter((view) => view.kind !== "strip").map((view) => {
+  const stripCard = document.getElementById("card-strip");
+  const children = [];
+  for (const view of views) {
+    if (view.kind === "strip") {
+      // one chart holds every flat layer, placed where the first of them comes
+      if (!children.includes(stripCard)) children.push(stripCard);
+      continue;
+    }
     const shape = view.shape.join(" × ");
     const note = view.note ? ` · ${view.note}` : "";
     const head = el("h4", { class: "view-title" }, view.title, el("span", { class: "muted" },
       ` · ${shape}${view.kind === "probabilities" ? " · the probabilities shown above" : note}`));
-    if (view.kind !== "maps") return el("div", { class: "layer-view", "data-layer": view.layer }, head);
-    return el("div", { class: "layer-view", "data-layer": view.layer }, head,
-      el("div", { class: "tiles" }, ...view.maps.map((picture) => canvasOf(picture, TILE_PX))));
-  }));
+    children.push(view.kind !== "maps"
+      ? el("div", { class: "layer-view", "data-layer": view.layer }, head)
+      : el("div", { class: "layer-view", "data-layer": view.layer }, head,
+        el("div", { class: "tiles" }, ...view.maps.map((picture) => canvasOf(picture, TILE_PX)))));
+  }
+  if (!children.includes(stripCard)) children.push(stripCard);
+  maps.replaceChildren(...children);
   document.getElementById("card-strip").hidden = strip.length === 0;
   return strip.length ? app.charts.strip.replace("strip", strip) : Promise.resolve();
 }
