@@ -6,6 +6,8 @@ Both only draw what nncore.lab computed: pictures, rows for the "strip" chart, f
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import streamlit as st
 
@@ -19,6 +21,9 @@ MODEL_LABELS = {YOURS: "Your model", **resources.PRETRAINED_LABELS}
 TILE_PIXELS = 56  # a feature map is drawn about this wide
 PICTURE_PIXELS = 320  # a walk tensor's picture at most this wide
 DIRECTION_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward"}
+# a tensor's values wrap at this many characters, by the number of columns side by side, so
+# a list of numbers fits its column at 1024 px (a phone stacks the columns, 40 fit there)
+VALUES_WIDTH = {1: 80, 2: 48, 3: 30}
 
 
 def picture_array(picture: dict) -> np.ndarray:
@@ -107,14 +112,14 @@ def _move(delta: int, count: int) -> None:
     st.session_state.inside_step = min(max(st.session_state.inside_step + delta, 0), count - 1)
 
 
-def _show_tensor(column, item: dict) -> None:
+def _show_tensor(column, item: dict, width: int) -> None:
     if item["shape"] is None:
         column.markdown(f"**{item['name']}** — {item['note']}")
         return
     shape = " × ".join(str(size) for size in item["shape"]) or "scalar"
     column.markdown(f"**{item['name']}** · {shape}")
     if item["values"] is not None:
-        column.markdown(_block(repr(item["values"])))
+        column.markdown(_block(textwrap.fill(repr(item["values"]), width)))
     if item["picture"] is not None:
         column.image(crisp(item["picture"], PICTURE_PIXELS),
                      caption=f"black {item['picture']['low']:.3g}, white "
@@ -165,8 +170,9 @@ def render() -> None:
     walked = st.session_state.inside_walk
     steps = walked["steps"]
     check = walked["check"]
-    st.markdown(f"{words.capitalize()} · {walked['sample']} · loss {walked['loss']} = "
-                f"{walked['value']:.6g}")
+    # only the first letter: str.capitalize would lower the rest ("Pretrained cnn")
+    st.markdown(f"{words[:1].upper() + words[1:]} · {walked['sample']} · loss "
+                f"{walked['loss']} = {walked['value']:.6g}")
     if check["passed"]:
         # markdown, not st.success: the success box is the Train tab's verdict
         st.markdown(":green[:material/check_circle:] Gradient check " + check["text"]
@@ -188,6 +194,6 @@ def render() -> None:
     st.markdown(_block(step["formula"]))
     columns = st.columns(min(len(step["tensors"]), 3))
     for number, item in enumerate(step["tensors"]):
-        _show_tensor(columns[number % len(columns)], item)
+        _show_tensor(columns[number % len(columns)], item, VALUES_WIDTH[len(columns)])
     with st.expander("The gradient check, entry by entry"):
         st.dataframe(check["entries"], width="stretch")
