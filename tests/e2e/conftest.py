@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAMLIT_START_SECONDS = 60
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -62,3 +71,47 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(tmp_path_factory):
+    """`streamlit run app` (headless, on a free port) in the repository root, one per test
+    module; yields its URL once /_stcore/health answers ok, and stops it afterwards."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + STREAMLIT_START_SECONDS
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"streamlit exited early:\n{log_path.read_text()}", pytrace=False)
+                try:
+                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer:
+                        if answer.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit did not answer within {STREAMLIT_START_SECONDS} s:"
+                                f"\n{log_path.read_text()}", pytrace=False)
+                time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
