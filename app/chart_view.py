@@ -35,7 +35,16 @@ def spec(name: str, **sources) -> dict:
     return result
 
 
+# Near-square charts keep about their own size (axes and legend included), narrower when the
+# column is; the others are as wide as their column. Either way Vega fits the whole chart,
+# legend included, into that width, so nothing is cut off on a narrow screen.
+SQUARE_WIDTHS = {"boundary": 420, "confusion": 460}
+
+
 def show(container, name: str, **sources) -> None:
     """Draw chart `name` into a Streamlit container or placeholder."""
-    # "content": the chart keeps the size in its spec, exactly as on the static site
-    container.vega_lite_chart(spec(name, **sources), width="content")
+    chart = spec(name, **sources)
+    faceted = "facet" in chart or "facet" in chart.get("encoding", {})
+    # small multiples keep their cells' size: Vega cannot fit a facet to a width
+    width = "content" if faceted else SQUARE_WIDTHS.get(name, "stretch")
+    container.vega_lite_chart(chart, width=width)

@@ -110,50 +110,56 @@ def _parse_sizes(text: str, fallback):
 # ----------------------------------------------------------------------------- widgets
 
 
-def _option_widget(layer: dict, option: dict, column) -> None:
+OPTION_WIDTH = 150  # px: a number input keeps its -/+ buttons above 120 px
+
+
+def _option_widget(layer: dict, option: dict) -> None:
     """One option's widget, chosen by its kind: integer, number, choice or size."""
     uid, name, kind = layer["uid"], option["name"], option["kind"]
     key = f"layer-{uid}-{name}"
     value = layer.get(name, option["default"])
     label = option["label"]
-    arguments = {"key": key, "on_change": _set_option, "args": (uid, option, key)}
-    with column:
-        if kind == "choice":
-            choices = [_shown(choice) for choice in option["choices"]]
-            shown = _shown(value)
-            index = choices.index(shown) if shown in choices else 0
-            st.selectbox(label, choices, index=index, **arguments)
-        elif kind == "size":
-            text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            st.text_input(label, value=text, help="k for k × k, or h, w", **arguments)
-        elif kind == "number":
-            st.number_input(label, value=float(value), min_value=0.0, step=0.05,
-                            format="%g", **arguments)
-        else:
-            st.number_input(label, value=int(value), min_value=1, step=1, **arguments)
+    arguments = {"key": key, "on_change": _set_option, "args": (uid, option, key),
+                 "width": OPTION_WIDTH}
+    if kind == "choice":
+        choices = [_shown(choice) for choice in option["choices"]]
+        shown = _shown(value)
+        index = choices.index(shown) if shown in choices else 0
+        st.selectbox(label, choices, index=index, **arguments)
+    elif kind == "size":
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        st.text_input(label, value=text, help="k for k × k, or h, w", **arguments)
+    elif kind == "number":
+        st.number_input(label, value=float(value), min_value=0.0, step=0.05,
+                        format="%g", **arguments)
+    else:
+        st.number_input(label, value=int(value), min_value=1, step=1, **arguments)
 
 
 def _layer_row(position: int, layer: dict, count: int, error, output_shape,
                layers: dict) -> None:
+    """A layer's box: its number, type and output shape with the move / remove buttons on
+    the right, then its options in a row of fixed-width widgets that wraps on a narrow
+    screen (a grid of columns would squeeze them, and the buttons, to nothing)."""
     with st.container(border=True):
         entry = layers.get(layer["type"], {"help": "", "options": []})
-        # the same grid for every layer, so the move / remove buttons line up in a column
-        most_options = max(len(described["options"]) for described in layers.values())
-        widths = [1.3] + [1] * most_options + [0.35, 0.35, 0.35]
-        columns = st.columns(widths, vertical_alignment="bottom")
-        with columns[0]:
+        uid = layer["uid"]
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
             shape = f" → {describe_shape(output_shape)}" if output_shape else ""
             st.markdown(f"**{position + 1}. {layer['type']}**{shape}",
-                        help=entry["help"] or None)
-        for column, option in zip(columns[1:], entry["options"]):
-            _option_widget(layer, option, column)
-        uid = layer["uid"]
-        columns[-3].button("↑", key=f"up-{uid}", on_click=_move, args=(position, -1),
-                           disabled=position == 0, help="Move up")
-        columns[-2].button("↓", key=f"down-{uid}", on_click=_move, args=(position, 1),
-                           disabled=position == count - 1, help="Move down")
-        columns[-1].button("✕", key=f"remove-{uid}", on_click=_remove, args=(position,),
-                           help="Remove this layer")
+                        help=entry["help"] or None, width="stretch")
+            st.button("", icon=":material/arrow_upward:", key=f"up-{uid}", on_click=_move,
+                      args=(position, -1), disabled=position == 0, help="Move up",
+                      type="tertiary")
+            st.button("", icon=":material/arrow_downward:", key=f"down-{uid}", on_click=_move,
+                      args=(position, 1), disabled=position == count - 1, help="Move down",
+                      type="tertiary")
+            st.button("", icon=":material/close:", key=f"remove-{uid}", on_click=_remove,
+                      args=(position,), help="Remove this layer", type="tertiary")
+        if entry["options"]:
+            with st.container(horizontal=True, gap="small"):
+                for option in entry["options"]:
+                    _option_widget(layer, option)
         if error is not None and error.index == position:
             st.error(error.message, icon=":material/warning:")
 
