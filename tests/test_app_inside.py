@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 from dependencies import require
@@ -78,7 +77,7 @@ def drawn_one() -> np.ndarray:
 def test_the_draw_tab_shows_every_layer_of_the_pretrained_cnn(monkeypatch):
     app = start()
     draw = sys.modules["app.panels.draw"]  # the module the app's script imported
-    monkeypatch.setattr(draw, "st_canvas", lambda **_: SimpleNamespace(image_data=drawn_one()))
+    monkeypatch.setattr(draw, "drawing_pad", lambda **_: drawn_one())  # the pad's drawing
     app.radio(key="draw_model").set_value("mnist-cnn").run()
     no_traceback(app)
     page = texts(app.markdown)

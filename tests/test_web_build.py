@@ -49,11 +49,13 @@ def site(tmp_path_factory):
 
 def test_site_has_every_file(site):
     for name in ("index.html", "favicon.svg", "config.json", "charts.json", "nncore.zip",
-                 "src/main.js", "src/worker.js", "src/bridge.py", "src/style.css",
+                 "src/main.js", "src/worker.js", "src/bridge.py", "src/style.css", "src/pad.js",
                  "vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js",
                  "pyodide/pyodide.js"):
         assert (site / name).is_file(), name
     assert not list(site.rglob("__pycache__"))
+    # the one drawing pad, the very file the Streamlit app mounts (app/pad.py)
+    assert (site / "src" / "pad.js").read_bytes() == (ROOT / "pad" / "pad.js").read_bytes()
     assert '<link rel="icon" type="image/svg+xml" href="favicon.svg">' in (
         site / "index.html").read_text()
 

@@ -12,7 +12,8 @@ distribution; `--pyodide cdn` (the pinned jsdelivr release CDN_PYODIDE) or `--py
 makes the page load Pyodide from that address instead, which no test here exercises.
 
     DIR/index.html            the page (web/index.html) and its icon (web/favicon.svg)
-    DIR/src/                  page scripts, styles, the worker and its Python glue (web/src)
+    DIR/src/                  page scripts, styles, the worker and its Python glue (web/src),
+                              and the drawing pad both hosts share (pad/pad.js)
     DIR/vendor/               vega, vega-lite, vega-embed (from web/node_modules)
     DIR/nncore.zip            the nncore package, with its MNIST subset and pretrained weights
     DIR/config.json           where Pyodide is, presets, layer options, losses, optimizers
@@ -37,6 +38,7 @@ WEB = Path(__file__).resolve().parent
 ROOT = WEB.parent
 NNCORE = ROOT / "nncore"
 NODE_MODULES = WEB / "node_modules"
+PAD = ROOT / "pad" / "pad.js"  # the drawing pad, shared with the Streamlit app (app/pad.py)
 
 # The default runtime: the distribution `npm ci --prefix web` installs, under NODE_MODULES.
 LOCAL_PYODIDE = ("@pyodide", "pyodide", "dist")
@@ -113,6 +115,7 @@ def write_site(target: Path, pyodide: str | None) -> str:
     shutil.copy2(WEB / "index.html", target / "index.html")
     shutil.copy2(WEB / "favicon.svg", target / "favicon.svg")
     copy_tree(WEB / "src", target / "src")
+    shutil.copy2(PAD, target / "src" / PAD.name)
     copy_vendor(target / "vendor")
     write_nncore_zip(target / "nncore.zip")
     pyodide_url = place_pyodide(pyodide, target)

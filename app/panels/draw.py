@@ -7,24 +7,17 @@ whole app, which keeps the time from pen-up to answer short.
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from app import chart_view, resources, state
 from app.images import enlarge
+from app.pad import drawing_pad
 from app.panels import inside
 from nncore.lab.reading import reading
 from nncore.preprocess import canvas_to_mnist, measure_ink
 from nncore.tasks import DataMismatch, check_fits, probabilities
 
-CANVAS_SIZE = 280
-STROKE_WIDTH = 20
 TRAINED = "trained"
 CHOICE_LABELS = {**resources.PRETRAINED_LABELS, TRAINED: "Your model"}
-
-
-def _clear() -> None:
-    # a new key gives a fresh, empty canvas component
-    st.session_state.canvas_generation += 1
 
 
 def _choose_model():
@@ -60,27 +53,19 @@ def render() -> None:
     network, problem = _choose_model()
     left, right = st.columns([1, 1.3])
     with left:
-        # room above the canvas for its toolbar, which appears while the pointer is on the box
-        st.caption("Draw with the mouse or a finger. Point at the box to show its toolbar "
-                   "(undo, redo, delete).")
-        st.space("small")
-        result = st_canvas(
-            stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw",
-            return_image_data=True, key=f"canvas-{st.session_state.canvas_generation}",
-        )
-        st.button("Clear", on_click=_clear, key="clear_canvas")
+        st.caption("Draw with the mouse, a pen or a finger; the network reads the digit as "
+                   "soon as you lift the pen.")
+        image = drawing_pad(key="pad")
     with right:
         if problem is not None:
             st.warning(problem)
             return
-        image = result.image_data
         try:
             digit = None if image is None else canvas_to_mnist(image)
         except ValueError:
             digit = None
         if digit is None:
-            st.info("Draw a digit from 0 to 9 in the black box: the network reads it as soon "
+            st.info("Draw a digit from 0 to 9 in the box: the network reads it as soon "
                     "as you lift the pen.", icon=":material/draw:")
             return
         chances = probabilities(network, digit[None])[0]  # (28, 28) -> (10,)

@@ -315,15 +315,18 @@ def test_drawing_during_a_run_is_answered_within_a_second(page, server, capsys):
 
 
 def open_draw_tab(page) -> None:
-    """Switch to Draw; a tab switch reruns the page, which redraws the canvas: let it."""
+    """Switch to Draw and wait for the pad."""
     page.get_by_role("tab", name="Draw").click()
-    page.get_by_role("tabpanel", name="Draw").get_by_text("Draw a digit from 0 to 9").wait_for()
-    page.wait_for_timeout(1500)
+    panel = page.get_by_role("tabpanel", name="Draw")
+    panel.get_by_text("Draw a digit from 0 to 9").wait_for()
+    panel.locator("canvas.nncore-pad").wait_for(state="visible")
+    page.wait_for_timeout(300)
 
 
 def draw_vertical_stroke(page) -> float:
-    """Press, drag down the middle of the canvas, release; returns the pen-up time."""
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas").last
+    """Press, drag down the middle of the pad (pad/pad.js, a components-v2 component in the
+    page itself, no iframe), release; returns the pen-up time."""
+    canvas = page.get_by_role("tabpanel", name="Draw").locator("canvas.nncore-pad")
     canvas.wait_for(state="visible")
     box = canvas.bounding_box()
     middle = box["x"] + box["width"] / 2
@@ -351,4 +354,4 @@ def test_a_drawn_vertical_stroke_reads_one(page, server, capsys):
             panel.get_by_text("Draw a digit from 0 to 9").wait_for()
     report(capsys, "pen-up to prediction shown: "
                    + ", ".join(f"{latency * 1000:.0f} ms" for latency in latencies))
-    assert max(latencies) < 10  # the issue's target is 300 ms; this only catches a hang
+    assert max(latencies) < 10  # the issue's target is 150 ms; this only catches a hang

@@ -1,31 +1,32 @@
-/* Draw: a pad for pointer input (mouse, pen, touch), the 28x28 image nncore.preprocess makes
- * of it, and the model's reading: digit, confidence, the probability bars. */
+/* Draw: the shared drawing pad (pad.js: pointer input from mouse, pen and touch, Undo,
+ * Clear; the Streamlit app mounts the same file), the 28x28 image nncore.preprocess makes
+ * of it, and the model's reading: digit (or "not sure"), confidence, the probability bars. */
 import { show } from "./dom.js";
 import { drawLayerViews } from "./inside_panel.js";
-
-const PEN_WIDTH = 18; // px on the 280 px pad: about MNIST's stroke once scaled to 20 px
+import { createPad } from "./pad.js";
 
 export function setupDrawPanel(app) {
-  const pad = document.getElementById("pad");
-  const context = pad.getContext("2d", { willReadFrequently: true });
+  const canvas = document.getElementById("pad");
   const preview = document.getElementById("preview");
   const previewContext = preview.getContext("2d");
   const modelChoice = document.getElementById("draw-model");
   const prediction = document.getElementById("prediction");
   const confidence = document.getElementById("confidence");
   const errorBox = document.getElementById("draw-error");
-  let drawing = null; // the pointer currently drawing: {id, x, y}
-  let inked = false;
-  let version = 0; // bumped by every new stroke and by Clear: older readings are dropped
+  let version = 0; // bumped by every new stroke, Undo and Clear: older readings are dropped
+  const pad = createPad(canvas, {
+    onStart: () => { version++; },
+    onDraw: (drawn) => {
+      version++;
+      if (drawn.isEmpty()) prompt("Draw a digit in the box");
+      else predict();
+    },
+  });
 
   function clear() {
-    version++;
-    context.fillStyle = "#ffffff";
-    context.fillRect(0, 0, pad.width, pad.height);
+    pad.clear(); // onDraw prompts
     previewContext.fillStyle = "#000000";
     previewContext.fillRect(0, 0, preview.width, preview.height);
-    inked = false;
-    prompt("Draw a digit in the box");
   }
 
   function prompt(text) {
@@ -36,56 +37,9 @@ export function setupDrawPanel(app) {
     drawLayerViews(app, [], []);
   }
 
-  function position(event) {
-    const box = pad.getBoundingClientRect();
-    return { x: ((event.clientX - box.left) * pad.width) / box.width, y: ((event.clientY - box.top) * pad.height) / box.height };
-  }
-
-  function stroke(from, to) {
-    context.strokeStyle = "#111111";
-    context.lineWidth = PEN_WIDTH;
-    context.lineCap = "round";
-    context.lineJoin = "round";
-    context.beginPath();
-    if (from.x === to.x && from.y === to.y) {
-      // a zero-length line paints nothing in Chromium: a tap is a round dot
-      context.fillStyle = "#111111";
-      context.arc(from.x, from.y, PEN_WIDTH / 2, 0, 2 * Math.PI);
-      context.fill();
-    } else {
-      context.moveTo(from.x, from.y);
-      context.lineTo(to.x, to.y);
-      context.stroke();
-    }
-    inked = true;
-  }
-
-  pad.addEventListener("pointerdown", (event) => {
-    event.preventDefault();
-    pad.setPointerCapture(event.pointerId);
-    version++;
-    const point = position(event);
-    drawing = { id: event.pointerId, ...point };
-    stroke(point, point);
-  });
-  pad.addEventListener("pointermove", (event) => {
-    if (!drawing || event.pointerId !== drawing.id) return;
-    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-    for (const moved of events.length ? events : [event]) {
-      const point = position(moved);
-      stroke(drawing, point);
-      Object.assign(drawing, point);
-    }
-  });
-  const end = (event) => {
-    if (!drawing || event.pointerId !== drawing.id) return;
-    drawing = null;
-    predict();
-  };
-  pad.addEventListener("pointerup", end);
-  pad.addEventListener("pointercancel", end);
   document.getElementById("clear").addEventListener("click", clear);
-  modelChoice.addEventListener("change", () => { if (inked) predict(); });
+  document.getElementById("undo").addEventListener("click", () => pad.undo());
+  modelChoice.addEventListener("change", () => { if (!pad.isEmpty()) predict(); });
 
   let busy = false;
   let again = false;
@@ -99,9 +53,9 @@ export function setupDrawPanel(app) {
     const asked = version;
     const started = performance.now();
     try {
-      const image = context.getImageData(0, 0, pad.width, pad.height);
+      const image = pad.imageData();
       const result = await app.worker.request("predict", {
-        pixels: image.data, width: pad.width, height: pad.height, model: modelChoice.value,
+        pixels: image.data, width: image.width, height: image.height, model: modelChoice.value,
       }, null, [image.data.buffer]);
       if (asked !== version) return; // the drawing changed meanwhile: a newer reading follows
       show(errorBox, "");
