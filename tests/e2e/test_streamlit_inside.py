@@ -110,9 +110,9 @@ def percent(panel, label: str) -> float:
 
 
 def draw_vertical_stroke(page) -> float:
-    """Press, drag down the middle of the canvas (streamlit-drawable-canvas, in an iframe),
-    release; returns the pen-up time."""
-    canvas = page.get_by_test_id("stBidiComponentIsolated").locator("canvas").last
+    """Press, drag down the middle of the pad (pad/pad.js, a components-v2 component in the
+    page itself), release; returns the pen-up time."""
+    canvas = page.get_by_role("tabpanel", name="Draw").locator("canvas.nncore-pad")
     canvas.wait_for(state="visible")
     box = canvas.bounding_box()
     middle = box["x"] + box["width"] / 2
