@@ -3,7 +3,8 @@
 The experiment (nncore.lab.experiment: the layer stack plus the training settings) is this
 session's one state: the Build and Train widgets edit it, `experiment()` reads it back from
 them, and the address bar keeps it as `?e=<encoded>`, so a link restores it. The session's
-training run is an nncore.lab.Session, stepped by the Train tab's live fragment.
+training run is an nncore.lab.Session, stepped by the Train tab's live fragment when the
+server's trainer pool (app.trainers, one per process) gives this session a slot.
 Shared read-only things (data, pretrained weights) live in app.resources instead.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 import copy
 import itertools
+import uuid
 
 import streamlit as st
 
-from app import resources
+from app import resources, trainers
 from nncore import optimizers
 from nncore.lab import DEFAULT_SPEED, SPEEDS, ExperimentError, Session
 from nncore.lab import experiment as experiment_module
@@ -86,6 +88,17 @@ def session() -> Session:
     return st.session_state.session
 
 
+@st.cache_resource(show_spinner=False)
+def trainer_pool() -> trainers.TrainerPool:
+    """The one pool of trainer slots every session of this server shares (NNCORE_TRAINERS)."""
+    return trainers.TrainerPool(trainers.configured_slots())
+
+
+def trainer_id() -> str:
+    """This browser session's name in the trainer pool."""
+    return st.session_state.trainer_id
+
+
 def initialise() -> None:
     """Defaults for a new session (from the link when it carries an experiment)."""
     state = st.session_state
@@ -102,6 +115,7 @@ def initialise() -> None:
                 state.link_notice = f"{error} Showing the XOR preset instead."
         apply_experiment(settings)
     state.session.speed = SPEEDS.get(state.speed)
+    state.setdefault("trainer_id", uuid.uuid4().hex)
     state.setdefault("train_message", None)
     state.setdefault("canvas_generation", 0)
     state.setdefault("upload_message", None)

@@ -5,6 +5,12 @@ that Streamlit reruns on a timer while a run is active: each rerun trains for ab
 STEP_SECONDS, then draws the status and the charts from the session's rows. Between two
 reruns the server is free, so every other tab stays live while the network trains (a digit
 drawn mid-run is answered at once), and a Build edit never ends a run.
+
+One server holds a whole class, so an active run trains only while it holds one of the
+server's trainer slots (app.trainers: NNCORE_TRAINERS of them, one per core by default).
+Without one it waits in line, says "Waiting for a free trainer (n ahead)" and starts by
+itself when a slot frees; a run that finishes, pauses or stops gives its slot back. Only the
+live fragment asks the pool: drawing and the other tabs never wait for a trainer.
 """
 
 from __future__ import annotations
@@ -117,8 +123,14 @@ def _continue() -> None:
     _control("continue", lambda: state.session().continue_training(state.experiment()))
 
 
+def _give_back_trainer() -> None:
+    """This session does not train any more: its trainer slot (or place in line) is free."""
+    state.trainer_pool().release(state.trainer_id())
+
+
 def _pause() -> None:
     state.session().pause()
+    _give_back_trainer()
 
 
 def _resume() -> None:
@@ -131,6 +143,7 @@ def _step() -> None:
 
 def _stop() -> None:
     state.session().stop()
+    _give_back_trainer()
 
 
 def _speed() -> None:
@@ -183,21 +196,34 @@ def live_view(visible) -> None:
     st.fragment(_live, run_every=every)(visible is not False)
 
 
+def waiting_text(ahead: int, text: str) -> str:
+    return f"Waiting for a free trainer ({ahead} ahead) · {text}"
+
+
 def _live(visible: bool) -> None:
     session = state.session()
     active = session.status in ACTIVE
+    pool, me = state.trainer_pool(), state.trainer_id()
+    # every rerun of an active run asks: that keeps its slot (or its place in line) alive
+    ahead = pool.request(me) if active else 0
+    if not active:
+        pool.release(me)
     # a full rerun (a click, a stroke) also runs this fragment: only step when the timer is
     # due, so a drawn digit is not kept waiting behind a slice of training
     last = st.session_state.get("last_step", 0.0)
-    if active and time.perf_counter() - last >= LIVE_SECONDS * 0.8:
+    if active and ahead == 0 and time.perf_counter() - last >= LIVE_SECONDS * 0.8:
         session.step(STEP_SECONDS)
         st.session_state.last_step = time.perf_counter()
     report = session.report()
+    if ahead:
+        report = dict(report, text=waiting_text(ahead, report["text"]))
     results.render_status(report)
     if visible or session.status not in ACTIVE:
         results.render_charts(session, report)
     if active and session.status not in ACTIVE:
-        # the run has ended: a full rerun stops the timer and refreshes the other tabs
+        # the run has ended: the next in line may train, and a full rerun stops the timer
+        # and refreshes the other tabs
+        pool.release(me)
         if session.experiment and session.experiment["dataset"] == "mnist":
             st.session_state.offer_trained_model = True
         st.rerun(scope="app")

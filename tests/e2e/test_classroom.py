@@ -1,0 +1,127 @@
+"""A classroom on one server, in real Chromium: `NNCORE_TRAINERS=1 streamlit run app`.
+
+Two students (two browser contexts, two Streamlit sessions) press Train: the first trains,
+the second reads "Waiting for a free trainer (1 ahead)" and starts by itself once the first
+is stopped. The hand-over time is printed, not asserted tightly.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_START_SECONDS = 60
+STATUS = "document.querySelector('.train-status')?.innerText || ''"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def one_trainer_server(tmp_path_factory):
+    """`streamlit run app` with one trainer slot; yields its URL once it is healthy."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("classroom") / "server.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=dict(os.environ, NNCORE_TRAINERS="1"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + SERVER_START_SECONDS
+    try:
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited early:\n{log_path.read_text()}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n"
+                            f"{log_path.read_text()}", pytrace=False)
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def student(browser, url):
+    """A fresh browser context (its own Streamlit session) on the Train tab."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_role("button", name="Add layer").wait_for(state="visible", timeout=30_000)
+    page.get_by_role("tab", name="Train").click()
+    panel = page.get_by_role("tabpanel", name="Train")
+    panel.get_by_role("button", name="Train", exact=True).wait_for(state="visible")
+    return context, page, panel
+
+
+def press_train_for_a_long_run(page, panel) -> None:
+    field = panel.get_by_label("Epochs", exact=True)
+    field.fill("100000")  # XOR at one sample per batch: minutes of training
+    field.press("Enter")
+    page.wait_for_timeout(400)
+    panel.get_by_label("Speed").click()
+    page.get_by_role("option", name="full speed", exact=True).click()
+    page.wait_for_timeout(400)
+    panel.get_by_role("button", name="Train", exact=True).click()
+
+
+def status(page) -> str:
+    return page.locator(".train-status").last.inner_text()
+
+
+def test_the_second_student_waits_for_the_one_trainer_and_starts_when_it_frees(
+        browser, one_trainer_server, capsys):
+    first_context, first, first_panel = student(browser, one_trainer_server)
+    second_context, second, second_panel = student(browser, one_trainer_server)
+    try:
+        press_train_for_a_long_run(first, first_panel)
+        first.wait_for_function(f"() => /^Epoch [1-9]\\d* /.test({STATUS})", timeout=30_000)
+
+        press_train_for_a_long_run(second, second_panel)
+        second.wait_for_function(
+            f"() => ({STATUS}).includes('Waiting for a free trainer (1 ahead)')",
+            timeout=15_000)
+        second.wait_for_timeout(1500)
+        assert "Waiting for a free trainer (1 ahead)" in status(second)
+        assert "Epoch 0 /" in status(second)  # not a single epoch while waiting
+        assert "Waiting" not in status(first)
+
+        first_panel.get_by_role("button", name="Stop", exact=True).click()
+        stopped = time.perf_counter()
+        second.wait_for_function(
+            f"() => /^Epoch [1-9]\\d* /.test({STATUS})", timeout=15_000)
+        handed_over = time.perf_counter() - stopped
+        with capsys.disabled():
+            print(f"\n[classroom timing] first stopped to second training: {handed_over:.2f} s")
+        assert "Waiting" not in status(second)
+        first.wait_for_function(f"() => /^Stopped/.test({STATUS})", timeout=10_000)
+
+        second_panel.get_by_role("button", name="Stop", exact=True).click()
+        second.wait_for_function(f"() => /^Stopped/.test({STATUS})", timeout=10_000)
+    finally:
+        first_context.close()
+        second_context.close()
