@@ -5,6 +5,7 @@ Chromium or Playwright is a failure that says what is missing.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -79,19 +80,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def streamlit_server(tmp_path_factory):
-    """`streamlit run app` (headless, on a free port) in the repository root, one per test
-    module; yields its URL once /_stcore/health answers ok, and stops it afterwards."""
+@contextlib.contextmanager
+def running_streamlit(folder: Path, env=None):
+    """`streamlit run app` (headless, on a free port) in the repository root, with `env`
+    added to the environment; yields its URL once /_stcore/health answers ok, then stops it.
+    The server's output goes to folder/server.log, shown when it fails to start."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = folder / "server.log"
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})),
         )
         try:
             deadline = time.monotonic() + STREAMLIT_START_SECONDS
@@ -115,3 +117,17 @@ def streamlit_server(tmp_path_factory):
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture(scope="module")
+def streamlit_server(tmp_path_factory):
+    """A `streamlit run app` server for one test module: its URL."""
+    with running_streamlit(tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def one_trainer_server(tmp_path_factory):
+    """A server with one trainer slot (NNCORE_TRAINERS=1), for the classroom tests."""
+    with running_streamlit(tmp_path_factory.mktemp("classroom"), {"NNCORE_TRAINERS": "1"}) as url:
+        yield url

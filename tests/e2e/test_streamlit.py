@@ -7,17 +7,12 @@ printed (asserted only loosely): page interactive, pen-up to answer, Stop to sto
 """
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVER_START_SECONDS = 60
 
 # Runs inside the page while XOR trains: every 50 ms, note the progress text and a cheap
 # fingerprint of what the error chart (the first Vega chart on the page) draws. Sampling in
@@ -49,53 +44,14 @@ START_SAMPLING = """() => {
 STOP_SAMPLING = "() => { clearInterval(window.nncoreSampler); return window.nncoreSamples; }"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def report(capsys, text: str) -> None:
     with capsys.disabled():
         print(f"\n[streamlit timing] {text}")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run app` in the repository root; yields its URL once /_stcore/health is ok."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{log_path.read_text()}", pytrace=False)
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                    if response.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n"
-                            f"{log_path.read_text()}", pytrace=False)
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+def server(streamlit_server):
+    return streamlit_server  # conftest.py: one `streamlit run app` per test module
 
 
 def open_app(page, url) -> float:

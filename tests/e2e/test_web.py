@@ -563,7 +563,7 @@ def test_bad_layer_option_shows_spec_error_at_that_layer(app):
     ("#e=1.%%%not-base64!!", "could not be read"),
     ("#e=" + "A" * 9000, "could not be read"),
     ("#spec=eyJpbnB1dF9zaGFwZSI6IFsyXX0", "not an nncore experiment"),
-])
+], ids=["not-base64", "too-long", "old-spec-link"])
 def test_a_bad_link_shows_the_default_preset_and_a_notice(page, site_url, fragment, words):
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))
