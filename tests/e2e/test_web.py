@@ -404,6 +404,15 @@ def test_mnist_mlp_trains_and_is_scored_on_the_whole_test_set(app):
     test = result["test"]
     assert test["samples"] == 10_000  # the same test set as the Streamlit app
     assert 0.3 < test["accuracy"] <= 1.0  # chance is 0.1
+    # the same experiment in CPython's nncore.lab: the same curve and the same test accuracy
+    session = Session()
+    session.speed = None
+    session.train(experiment(app))
+    while session.status != "finished":
+        session.step(1.0)
+    python = session.rows()
+    assert python["test"]["accuracy"] == test["accuracy"]
+    np.testing.assert_allclose(train_losses(result), train_losses(python), rtol=1e-5)
     text = app.inner_text("#test-accuracy")
     assert "test accuracy on 10,000 digits" in text
     cells = app.evaluate("window.nncoreWeb.charts.confusion.view.data('confusion')")
