@@ -117,7 +117,6 @@ def initialise() -> None:
     state.session.speed = SPEEDS.get(state.speed)
     state.setdefault("trainer_id", uuid.uuid4().hex)
     state.setdefault("train_message", None)
-    state.setdefault("canvas_generation", 0)
     state.setdefault("upload_message", None)
     state.setdefault("offer_trained_model", False)
 

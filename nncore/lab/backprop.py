@@ -201,7 +201,8 @@ def _grid(tiles, columns):
 def _as_picture(values, note):
     """Any tensor -> picture: 1-D wrapped into a square, 3-D (h, w, c) the first TILES
     channels in rows of 4, 4-D kernels (kh, kw, c, f) one kh x kw tile per input channel c
-    (rows) and filter f (columns); thinned to at most PICTURE pixels a side."""
+    (rows) and filter f (columns; rows of 8 for one input channel); thinned to at most
+    PICTURE pixels a side."""
     if values.ndim > 1 and values.shape[0] == 1:
         values = values[0]  # the batch of one
     if values.ndim == 4:
@@ -209,8 +210,11 @@ def _as_picture(values, note):
         if (channels, filters) != values.shape[2:]:
             note.append("input channels %d of %d, filters %d of %d"
                         % (channels, values.shape[2], filters, values.shape[3]))
+        # one row per input channel; a single channel's filters wrap in rows of 8, so a
+        # first conv layer's (3, 3, 1, 16) kernels read as a block of tiles, not one strip
+        columns = filters if channels > 1 else min(filters, 8)
         plane = _grid([values[:, :, c, f] for c in range(channels) for f in range(filters)],
-                      filters)
+                      columns)
     elif values.ndim == 3:
         shown = min(values.shape[2], TILES)
         if shown < values.shape[2]:
