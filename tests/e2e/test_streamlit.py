@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from streamlit_pad import draw_vertical_stroke
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -277,20 +278,6 @@ def open_draw_tab(page) -> None:
     panel.get_by_text("Draw a digit from 0 to 9").wait_for()
     panel.locator("canvas.nncore-pad").wait_for(state="visible")
     page.wait_for_timeout(300)
-
-
-def draw_vertical_stroke(page) -> float:
-    """Press, drag down the middle of the pad (pad/pad.js, a components-v2 component in the
-    page itself, no iframe), release; returns the pen-up time."""
-    canvas = page.get_by_role("tabpanel", name="Draw").locator("canvas.nncore-pad")
-    canvas.wait_for(state="visible")
-    box = canvas.bounding_box()
-    middle = box["x"] + box["width"] / 2
-    page.mouse.move(middle, box["y"] + 0.2 * box["height"])
-    page.mouse.down()
-    page.mouse.move(middle, box["y"] + 0.8 * box["height"], steps=12)
-    page.mouse.up()
-    return time.perf_counter()
 
 
 def test_a_drawn_vertical_stroke_reads_one(page, server, capsys):

@@ -22,6 +22,8 @@ import sys
 import time
 from pathlib import Path
 
+from streamlit_pad import draw_vertical_stroke
+
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH = 1024
 SHOT_WIDTHS = (1024, 390)
@@ -107,20 +109,6 @@ def chart_with(panel, title: str):
 def percent(panel, label: str) -> float:
     metric = panel.get_by_test_id("stMetric").filter(has_text=label)
     return float(metric.get_by_test_id("stMetricValue").inner_text().rstrip("%")) / 100
-
-
-def draw_vertical_stroke(page) -> float:
-    """Press, drag down the middle of the pad (pad/pad.js, a components-v2 component in the
-    page itself), release; returns the pen-up time."""
-    canvas = page.get_by_role("tabpanel", name="Draw").locator("canvas.nncore-pad")
-    canvas.wait_for(state="visible")
-    box = canvas.bounding_box()
-    middle = box["x"] + box["width"] / 2
-    page.mouse.move(middle, box["y"] + 0.2 * box["height"])
-    page.mouse.down()
-    page.mouse.move(middle, box["y"] + 0.8 * box["height"], steps=12)
-    page.mouse.up()
-    return time.perf_counter()
 
 
 def expected_layers():
