@@ -36,6 +36,21 @@ def press_train_for_a_long_run(page, panel) -> None:
     panel.get_by_role("button", name="Train", exact=True).click()
 
 
+def stop(page, panel, clicked=False) -> None:
+    """Press Stop until the page shows the run stopped. A click that lands while the page's
+    live fragment reruns can be lost (seen about once in a few CI runs; the app's own Stop
+    tests pass): pressing again is what a student does, and these tests are about the pool."""
+    for attempt in range(3):
+        if not (clicked and attempt == 0):
+            panel.get_by_role("button", name="Stop", exact=True).click()
+        try:
+            page.wait_for_function(f"() => /^Stopped/.test({STATUS})", timeout=10_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError("the run did not stop after three presses of Stop: " + status(page))
+
+
 def status(page) -> str:
     return page.locator(".train-status").last.inner_text()
 
@@ -65,10 +80,9 @@ def test_the_second_student_waits_for_the_one_trainer_and_starts_when_it_frees(
         with capsys.disabled():
             print(f"\n[classroom timing] first stopped to second training: {handed_over:.2f} s")
         assert "Waiting" not in status(second)
-        first.wait_for_function(f"() => /^Stopped/.test({STATUS})", timeout=30_000)
+        stop(first, first_panel, clicked=True)
 
-        second_panel.get_by_role("button", name="Stop", exact=True).click()
-        second.wait_for_function(f"() => /^Stopped/.test({STATUS})", timeout=30_000)
+        stop(second, second_panel)
     finally:
         first_context.close()
         second_context.close()
