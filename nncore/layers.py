@@ -16,8 +16,8 @@ hosts' builders are derived from that registry, so a new activation is one class
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
+from . import products
 from .errors import SpecError
 
 LAYER_CLASSES = {}  # type -> class, in display order: filled by register() below
@@ -352,7 +352,8 @@ class Conv2D(WeightedLayer):
 
     X (N, H, W, C) -> Y (N, OH, OW, filters), kernel K (kh, kw, C, filters), bias (filters,):
     Y[n, i, j, f] = b[f] + sum_{a, b, c} X[n, i*s + a, j*s + b, c] K[a, b, c, f].
-    Computed as one matrix product over im2col patches: (N*OH*OW, kh*kw*C) @ (kh*kw*C, filters).
+    Computed as one matrix product over im2col patches with a constant 1 appended, the bias
+    being the weight of that input: (N*OH*OW, kh*kw*C + 1) @ (kh*kw*C + 1, filters).
     """
 
     type = "conv2d"
@@ -436,43 +437,58 @@ class Conv2D(WeightedLayer):
         (top, bottom, left, right), _ = self._padding(x.shape[1], x.shape[2])
         if top or bottom or left or right:
             x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
-        return np.ascontiguousarray(x)
+        return x
+
+    def _columns(self, padded, out_h, out_w):
+        """im2col with a bias input: (N*OH*OW, kh*kw*C + 1), row (n, i, j) holding
+        X[n, i*s + a, j*s + b, c] at column (a*kw + b)*C + c, and 1 in the last column.
+
+        Filled one kernel offset (a, b) at a time: each is a strided slice of X, copied in
+        rows of OW*C values (a copy straight from a 6-D patch view moves C values at a time).
+        """
+        (kh, kw), s = self.kernel_size, self.stride
+        n, channels = padded.shape[0], padded.shape[3]
+        size = kh * kw * channels
+        columns = np.empty((n * out_h * out_w, size + 1), dtype=padded.dtype)
+        columns[:, size] = 1
+        # patches[n, i, j, a, b, c] = X[n, i*s + a, j*s + b, c]: a view of the columns
+        patches = columns[:, :size].reshape(n, out_h, out_w, kh, kw, channels)
+        for a in range(kh):
+            for b in range(kw):
+                patches[:, :, :, a, b, :] = padded[:, a : a + s * out_h : s,
+                                                   b : b + s * out_w : s, :]
+        return columns
+
+    def _weights(self):
+        """The kernel as a matrix with the bias as its last row: (kh*kw*C + 1, filters)."""
+        kernel, bias = self.params
+        return np.concatenate([kernel.reshape(-1, self.filters), bias[None, :]])
 
     def forward(self, x, training=False, activate=True):
-        kernel, bias = self.params
         (kh, kw), s = self.kernel_size, self.stride
         padded = self._pad(x)
-        n, height, width, channels = padded.shape
+        n, height, width, _ = padded.shape
         out_h, out_w = (height - kh) // s + 1, (width - kw) // s + 1
-        sn, sh, sw, sc = padded.strides
-        # patches[n, i, j, a, b, c] = X[n, i*s + a, j*s + b, c]: a view, no copy yet
-        patches = as_strided(
-            padded,
-            shape=(n, out_h, out_w, kh, kw, channels),
-            strides=(sn, sh * s, sw * s, sh, sw, sc),
-            writeable=False,
-        )
-        self.columns = patches.reshape(n * out_h * out_w, kh * kw * channels)
+        self.columns = self._columns(padded, out_h, out_w)
         self.padded_shape = padded.shape
-        y = self.columns @ kernel.reshape(-1, self.filters)
-        y += bias
+        y = products.times(self.columns, self._weights())
         return self._activate(y.reshape(n, out_h, out_w, self.filters), training, activate)
 
     def backward(self, grad, need_input_grad=True):
         grad = self._activation_gradient(grad)
-        kernel = self.params[0]
+        kernel, bias = self.params
         n, out_h, out_w, _ = grad.shape
         flat = grad.reshape(-1, self.filters)
-        # dE/dK = columns^T dE/dY, dE/db = sum over batch and positions
-        np.matmul(self.columns.T, flat, out=self.grads[0].reshape(-1, self.filters))
-        np.sum(flat, axis=0, out=self.grads[1])
+        # [dE/dK; dE/db] = columns^T dE/dY: the bias row sums dE/dY over batch and positions
+        weights_grad = products.transposed_times(self.columns, flat)
+        self.grads[0][...] = weights_grad[:-1].reshape(kernel.shape)
+        self.grads[1][...] = weights_grad[-1]
         if not need_input_grad:
             return None
         (kh, kw), s = self.kernel_size, self.stride
-        # dE/dcolumns, then col2im: each kernel offset (a, b) adds its slice back in place
-        columns_grad = (flat @ kernel.reshape(-1, self.filters).T).reshape(
-            n, out_h, out_w, kh, kw, -1
-        )
+        # dE/dcolumns = dE/dY K^T, then col2im: each kernel offset (a, b) adds its slice back
+        columns_grad = products.times_transposed(flat, kernel.reshape(-1, self.filters))
+        columns_grad = columns_grad.reshape(n, out_h, out_w, kh, kw, -1)
         padded_grad = np.zeros(self.padded_shape, dtype=grad.dtype)
         for a in range(kh):
             for b in range(kw):
@@ -484,15 +500,11 @@ class Conv2D(WeightedLayer):
         return padded_grad[:, top : top + height, left : left + width, :]
 
 
-# float itemsize -> the integer type of the same width, to handle floats as raw bits
-_SAME_SIZE_INT = {4: np.int32, 8: np.int64}
-
-
 class MaxPool2D(Layer):
     """Max over non-overlapping pool x pool windows: (N, H, W, C) -> (N, H//p, W//p, C).
 
     Rows and columns that do not fill a whole window are dropped (as 'valid' pooling does).
-    The gradient flows only to the first maximum of each window.
+    The gradient flows only to the first maximum of each window (in row-major order).
     """
 
     type = "maxpool2d"
@@ -505,6 +517,7 @@ class MaxPool2D(Layer):
     def __init__(self, pool_size=2):
         super().__init__()
         self.pool_size = _positive_int(pool_size, "pool_size")
+        self._corners = None  # (input shape, flat index of each window's first element)
 
     def options(self):
         return {"pool_size": self.pool_size}
@@ -521,71 +534,62 @@ class MaxPool2D(Layer):
             raise SpecError("pool %dx%d is larger than its input %dx%d" % (p, p, height, width))
         return (height // p, width // p, channels)
 
-    def _windows(self, x):
-        """(N, H, W, C) -> (N, OH, OW, C, p*p): each window's values on the last axis."""
+    def _offsets(self, x):
+        """The p*p window elements as strided views (N, OH, OW, C), in row-major order:
+        view k = a*p + b is X[n, i*p + a, j*p + b, c]."""
         p = self.pool_size
-        n, height, width, channels = x.shape
-        out_h, out_w = height // p, width // p
-        cropped = x[:, : out_h * p, : out_w * p, :].reshape(n, out_h, p, out_w, p, channels)
-        return cropped.transpose(0, 1, 3, 5, 2, 4).reshape(n, out_h, out_w, channels, p * p)
-
-    def _offset(self, x, k):
-        """Element k = a*p + b of every window, a strided view (N, OH, OW, C) of
-        X[n, i*p + a, j*p + b, c]."""
-        p = self.pool_size
-        a, b = divmod(k, p)
-        return x[:, a : x.shape[1] // p * p : p, b : x.shape[2] // p * p : p, :]
+        rows, columns = x.shape[1] // p * p, x.shape[2] // p * p
+        return [x[:, a:rows:p, b:columns:p, :] for a in range(p) for b in range(p)]
 
     def forward(self, x, training=False):
-        self.x_shape = x.shape
+        self.x = x
+        # Y = max over the p*p offsets, p*p - 1 elementwise maxima (a NaN anywhere wins)
+        offsets = self._offsets(x)
+        y = offsets[0]
+        for offset in offsets[1:]:
+            y = np.maximum(y, offset)
+        self.y = y
+        return y
+
+    def _window_corners(self):
+        """Flat index into X of each window's top-left element, (N, OH, OW, C):
+        ((n*H + i*p)*W + j*p)*C + c. It depends only on the shape, so it is kept."""
+        shape = self.x.shape
+        if self._corners is None or self._corners[0] != shape:
+            n, height, width, channels = (int(size) for size in shape)
+            p = self.pool_size
+            index = (np.arange(n, dtype=np.intp)[:, None, None, None] * (height * width * channels)
+                     + np.arange(height // p, dtype=np.intp)[:, None, None] * (p * width * channels)
+                     + np.arange(width // p, dtype=np.intp)[:, None] * (p * channels)
+                     + np.arange(channels, dtype=np.intp))
+            self._corners = (shape, index)
+        return self._corners[1]
+
+    def _first_maximum(self):
+        """Flat index into X of each window's first maximum, (N, OH, OW, C).
+
+        With d_k = the flat distance from a window's corner to its element k and
+        missed_k = [no element 0..k equals the window's maximum Y], the first maximum is
+        element m with d_m = sum_k missed_k (d_{k+1} - d_k): the sum stops growing at m.
+        """
         p = self.pool_size
-        bits = _SAME_SIZE_INT.get(x.dtype.itemsize) if x.dtype.kind == "f" else None
-        if bits is None or p == 1 or np.isnan(x).any():
-            # the general path; argmax also counts a NaN as the maximum
-            windows = self._windows(x)
-            self.argmax = windows.argmax(axis=-1)[..., None]
-            return np.take_along_axis(windows, self.argmax, axis=-1)[..., 0]
-        # The same result, 2-3x faster: walk the p*p window offsets over whole arrays.
-        # argmax over a length-4 axis and masked copies are slow in NumPy; comparisons,
-        # integer arithmetic and bitwise ops on the float bits are not, and are exact.
-        x = np.ascontiguousarray(x)
-        x_bits = x.view(bits)
-        best_bits = self._offset(x_bits, 0).copy()
-        best = best_bits.view(x.dtype)  # the same memory, read as floats
-        argmax = np.zeros(best.shape, dtype=np.int64)
-        for k in range(1, p * p):
-            better = self._offset(x, k) > best  # strictly: the first maximum wins
-            argmax += better * (k - argmax)
-            mask = better.astype(bits)
-            np.negative(mask, out=mask)  # all ones where better
-            best_bits ^= (best_bits ^ self._offset(x_bits, k)) & mask
-        self.argmax = argmax[..., None]
-        return best
+        width, channels = int(self.x.shape[2]), int(self.x.shape[3])
+        distance = [(a * width + b) * channels for a in range(p) for b in range(p)]
+        index = self._window_corners()
+        offsets = self._offsets(self.x)
+        missed = np.ones(self.y.shape, dtype=bool)
+        for k in range(p * p - 1):
+            missed &= offsets[k] != self.y
+            index = index + missed * (distance[k + 1] - distance[k])
+        return index
 
     def backward(self, grad, need_input_grad=True):
         if not need_input_grad:
             return None
-        p = self.pool_size
-        n, out_h, out_w, channels = grad.shape
-        bits = _SAME_SIZE_INT.get(grad.dtype.itemsize) if grad.dtype.kind == "f" else None
-        if bits is None:
-            windows_grad = np.zeros((n, out_h, out_w, channels, p * p), dtype=grad.dtype)
-            np.put_along_axis(windows_grad, self.argmax, grad[..., None], axis=-1)
-            tiles = windows_grad.reshape(n, out_h, out_w, channels, p, p)
-            tiles = tiles.transpose(0, 1, 4, 2, 5, 3).reshape(n, out_h * p, out_w * p, channels)
-            x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
-            x_grad[:, : out_h * p, : out_w * p, :] = tiles
-            return x_grad
-        # dE/dX = dE/dY at each window's first maximum, 0 elsewhere (bits & 0 is +0.0)
-        argmax = self.argmax[..., 0]
-        grad_bits = np.ascontiguousarray(grad).view(bits)
-        x_grad = np.zeros(self.x_shape, dtype=grad.dtype)
-        x_grad_bits = x_grad.view(bits)
-        for k in range(p * p):
-            mask = (argmax == k).astype(bits)
-            np.negative(mask, out=mask)
-            self._offset(x_grad_bits, k)[...] = grad_bits & mask
-        return x_grad
+        # dE/dX = dE/dY at each window's first maximum, 0 elsewhere: one scatter
+        x_grad = np.zeros(self.x.size, dtype=grad.dtype)
+        x_grad[self._first_maximum().reshape(-1)] = grad.reshape(-1)
+        return x_grad.reshape(self.x.shape)
 
 
 class Flatten(Layer):

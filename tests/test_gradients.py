@@ -338,8 +338,7 @@ def test_network_gradients_convolutional():
     x = rng.normal(size=(3, 7, 8, 2))
     inputs = layer_inputs(net, x)
     assert np.abs(inputs[1]).min() > 1e-4  # relu input away from 0
-    pool = net.layers[3]
-    windows = np.sort(pool._windows(inputs[3]), axis=-1)
+    windows = np.sort(pool_windows(inputs[3], net.layers[3].pool_size), axis=-1)
     assert (windows[..., -1] - windows[..., -2]).min() > 1e-4  # no near-ties in any window
     check_network(net, x, rng.integers(0, 3, size=3))
 
@@ -355,21 +354,58 @@ def test_network_gradients_take_one_channel_images():
     check_network(net, rng.normal(size=(4, 5, 5)), rng.normal(size=(4, 1)))
 
 
+def pool_windows(x, p):
+    """(N, H, W, C) -> (N, OH, OW, C, p*p): each window's values on the last axis, row-major."""
+    n, height, width, channels = x.shape
+    out_h, out_w = height // p, width // p
+    cropped = x[:, : out_h * p, : out_w * p, :].reshape(n, out_h, p, out_w, p, channels)
+    return cropped.transpose(0, 1, 3, 5, 2, 4).reshape(n, out_h, out_w, channels, p * p)
+
+
+@pytest.mark.parametrize("pool_size", [2, 3])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_maxpool_fast_path_matches_the_window_argmax_reference(dtype):
+def test_maxpool_matches_the_window_argmax_reference(dtype, pool_size):
     # ties on purpose (rounded values, ReLU zeros): the first maximum of a window must win
     rng = np.random.default_rng(3)
+    p = pool_size
     x = np.maximum(np.round(rng.standard_normal((3, 7, 9, 4)), 1), 0).astype(dtype)
-    grad = rng.standard_normal((3, 3, 4, 4)).astype(dtype)
-    pool = nncore.MaxPool2D(2)
-    windows = pool._windows(x)  # (N, OH, OW, C, p*p)
+    out_h, out_w = 7 // p, 9 // p
+    grad = rng.standard_normal((3, out_h, out_w, 4)).astype(dtype)
+    pool = nncore.MaxPool2D(p)
+    windows = pool_windows(x, p)  # (N, OH, OW, C, p*p)
     first = windows.argmax(axis=-1)
     expected = np.take_along_axis(windows, first[..., None], axis=-1)[..., 0]
     expected_grad = np.zeros_like(windows)
     np.put_along_axis(expected_grad, first[..., None], grad[..., None], axis=-1)
-    expected_grad = expected_grad.reshape(3, 3, 4, 4, 2, 2).transpose(0, 1, 4, 2, 5, 3)
+    expected_grad = expected_grad.reshape(3, out_h, out_w, 4, p, p).transpose(0, 1, 4, 2, 5, 3)
     y = pool.forward(x, training=True)
     x_grad = pool.backward(grad)
     assert y.dtype == dtype and np.array_equal(y, expected)
-    assert np.array_equal(x_grad[:, :6, :8], expected_grad.reshape(3, 6, 8, 4))
-    assert not x_grad[:, 6:].any() and not x_grad[:, :, 8:].any()  # cropped rows/columns
+    assert x_grad.dtype == dtype and x_grad.shape == x.shape
+    rows, columns = out_h * p, out_w * p
+    assert np.array_equal(x_grad[:, :rows, :columns], expected_grad.reshape(3, rows, columns, 4))
+    assert not x_grad[:, rows:].any() and not x_grad[:, :, columns:].any()  # cropped
+
+
+def test_maxpool_gradient_follows_a_new_batch_shape():
+    # the window corners are kept between batches of one shape; a smaller batch is new
+    rng = np.random.default_rng(4)
+    pool = nncore.MaxPool2D(2)
+    for n in (4, 4, 1, 3):
+        x = rng.permutation(n * 6 * 6 * 2).reshape(n, 6, 6, 2).astype(np.float64)
+        grad = rng.standard_normal((n, 3, 3, 2))
+        pool.forward(x, training=True)
+        x_grad = pool.backward(grad)
+        # distinct values: the maximum of each window gets its gradient, nothing else
+        is_max = x == np.repeat(np.repeat(pool_windows(x, 2).max(axis=-1), 2, 1), 2, 2)
+        expected = np.where(is_max, np.repeat(np.repeat(grad, 2, 1), 2, 2), 0)
+        np.testing.assert_array_equal(x_grad, expected)
+
+
+def test_maxpool_passes_a_nan_on():
+    x = np.zeros((1, 2, 2, 1))
+    x[0, 1, 0, 0] = np.nan
+    pool = nncore.MaxPool2D(2)
+    assert np.isnan(pool.forward(x, training=True)).all()
+    x_grad = pool.backward(np.ones((1, 1, 1, 1)))
+    assert x_grad.shape == x.shape and x_grad.sum() == 1  # the gradient stays in its window
