@@ -335,16 +335,16 @@ class Dense(WeightedLayer):
     def forward(self, x, training=False, activate=True):
         self.x = x
         weights, bias = self.params
-        y = x @ weights
+        y = products.times(x, weights)
         y += bias
         return self._activate(y, training, activate)
 
     def backward(self, grad, need_input_grad=True):
         grad = self._activation_gradient(grad)
         # dE/dW = X^T dE/dY (summed over the batch), dE/db = sum_n dE/dY, dE/dX = dE/dY W^T
-        np.matmul(self.x.T, grad, out=self.grads[0])
+        products.transposed_times(self.x, grad, out=self.grads[0])
         np.sum(grad, axis=0, out=self.grads[1])
-        return grad @ self.params[0].T if need_input_grad else None
+        return products.times_transposed(grad, self.params[0]) if need_input_grad else None
 
 
 class Conv2D(WeightedLayer):

@@ -13,6 +13,7 @@ from . import losses as losses_module
 from . import optimizers as optimizers_module
 from . import spec as spec_module
 from .errors import SpecError, TrainingDiverged
+from .guard import DivergenceGuard
 from .layers import ActivationLayer, Dropout, Layer
 
 
@@ -366,6 +367,11 @@ class Network:
 
         The arguments are checked here, at the call; the returned generator trains.
         Closing it stops training between two batches, keeping the weights.
+
+        When a batch's loss is NaN or infinite (or the weights are not finite at the end of
+        an epoch), the last event is {"type": "diverged", ...} and the network is back at
+        the last weights that gave a finite loss: those the previous batch saw, with the
+        optimizer's state of that moment (nncore/guard.py states the contract exactly).
         """
         self._require_compiled()
         epochs = _check_positive_int(epochs, "epochs")
@@ -393,6 +399,20 @@ class Network:
             raise ValueError("there is nothing to train on: x has no samples")
         return self._events(x, y, x_val, y_val, epochs, batch_size, shuffle, seed)
 
+    def _batch_loss(self, xb, yb):
+        """Forward one training batch: (outputs, loss, dE/doutputs)."""
+        # overflow is how a diverging run shows itself: reported by the loop, not warned
+        with np.errstate(over="ignore", invalid="ignore"):
+            outputs = self._forward(xb, training=True, for_loss=True)
+            loss, grad = self.loss(outputs, yb)
+        return outputs, loss, grad
+
+    def _update(self, grad):
+        """Backward from dE/doutputs, then one optimizer step on every weight."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._backward(grad)
+            self.optimizer.step(self.parameters(), self.gradients())
+
     def _events(self, x, y, x_val, y_val, epochs, batch_size, shuffle, seed):
         samples = len(x)
         batches = -(-samples // batch_size)
@@ -400,13 +420,11 @@ class Network:
         for layer in self.layers:
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng(rng.integers(2**32))
-        params, grads = self.parameters(), self.gradients()
-        last_finite = [p.copy() for p in params]
+        guard = DivergenceGuard(self, x, y)  # the contract is in nncore/guard.py
         start = time.perf_counter()
 
         def diverged(epoch, batch, loss):
-            for p, saved in zip(params, last_finite):
-                np.copyto(p, saved)
+            guard.rewind()
             return {
                 "type": "diverged",
                 "epoch": epoch,
@@ -424,24 +442,19 @@ class Network:
             order = rng.permutation(samples) if shuffle else None
             total_loss, correct = 0.0, 0
             for batch in range(batches):
-                if order is None:
-                    xb = x[batch * batch_size : (batch + 1) * batch_size]
-                    yb = y[batch * batch_size : (batch + 1) * batch_size]
-                else:
-                    chosen = order[batch * batch_size : (batch + 1) * batch_size]
-                    xb, yb = x[chosen], y[chosen]
-                # overflow is how a diverging run shows itself: reported below, not warned
-                with np.errstate(over="ignore", invalid="ignore"):
-                    outputs = self._forward(xb, training=True, for_loss=True)
-                    loss, grad = self.loss(outputs, yb)
+                rows = slice(batch * batch_size, (batch + 1) * batch_size)
+                if order is not None:
+                    rows = order[rows]
+                xb, yb = x[rows], y[rows]
+                guard.starting()
+                outputs, loss, grad = self._batch_loss(xb, yb)
                 if not np.isfinite(loss):
                     yield diverged(epoch, batch + 1, loss)
                     return
-                for p, saved in zip(params, last_finite):
-                    np.copyto(saved, p)  # these weights gave a finite loss
-                with np.errstate(over="ignore", invalid="ignore"):
-                    self._backward(grad)
-                    self.optimizer.step(params, grads)
+                if not guard.passed(rows):  # these weights gave a finite loss, but are they?
+                    yield diverged(epoch, batch + 1, float("nan"))
+                    return
+                self._update(grad)
                 total_loss += loss * len(xb)
                 right = self._correct(outputs, yb)
                 correct = None if right is None or correct is None else correct + right
@@ -454,7 +467,7 @@ class Network:
                     "loss": loss,
                     "seconds": time.perf_counter() - start,
                 }
-            if not all(np.isfinite(p).all() for p in params):
+            if not guard.finite():
                 yield diverged(epoch, batches, float("nan"))
                 return
             event = {
