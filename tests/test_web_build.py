@@ -112,8 +112,11 @@ def test_nncore_zip_imports_on_its_own(site, tmp_path):
         names = archive.namelist()
         assert all(name.startswith("nncore/") for name in names)
         assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
-        assert "nncore/data/mnist.npz" in names
+        assert "nncore/lab/session.py" in names
+        # the data files load after Ready: plain files of the site, not in the zip
+        assert not any(name.endswith(".npz") for name in names)
         archive.extractall(tmp_path)
+    put_data_files(site, tmp_path)  # as the worker does after Ready
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import nncore, nncore.datasets; "
             "assert nncore.__file__.startswith(sys.argv[1]), nncore.__file__; "
             "print(nncore.datasets.load_mnist()[0].shape)")
@@ -121,6 +124,23 @@ def test_nncore_zip_imports_on_its_own(site, tmp_path):
                             text=True, cwd=str(tmp_path), timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(10000, 28, 28)"
+
+
+def put_data_files(site, directory):
+    """The site's data files (config.json "data_files") into an unpacked nncore.zip."""
+    for name in json.loads((site / "config.json").read_text())["data_files"]:
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes((site / name).read_bytes())
+
+
+def test_the_data_files_come_in_the_order_the_page_needs_them(site):
+    config = json.loads((site / "config.json").read_text())
+    assert config["data_files"] == ["nncore/pretrained/mnist-mlp.npz",
+                                    "nncore/pretrained/mnist-cnn.npz", "nncore/data/mnist.npz"]
+    for name in config["data_files"]:
+        assert (site / name).read_bytes() == (ROOT / name).read_bytes(), name
+    # numpy's package file downloads while Python boots (Pyodide 0.17's file packager)
+    assert config["pyodide_preload"] == ["numpy.data"]
 
 
 def test_local_pyodide_copies_the_runtime_and_numpy_only(site):
@@ -234,6 +254,7 @@ def bridge(site, tmp_path_factory):
     exec(compile((site / "src" / "bridge.py").read_text(), "bridge.py", "exec"), namespace)
     directory = tmp_path_factory.mktemp("bridge")
     call(namespace, "setup", archive=str(site / "nncore.zip"), directory=str(directory / "lib"))
+    put_data_files(site, directory / "lib")
     call(namespace, "load_data")
     namespace["directory"] = directory
     return namespace

@@ -15,7 +15,11 @@ makes the page load Pyodide from that address instead, which no test here exerci
     DIR/src/                  page scripts, styles, the worker and its Python glue (web/src),
                               and the drawing pad both hosts share (pad/pad.js)
     DIR/vendor/               vega, vega-lite, vega-embed (from web/node_modules)
-    DIR/nncore.zip            the nncore package, with its MNIST subset and pretrained weights
+    DIR/nncore.zip            the nncore package's code (what the page needs to be Ready)
+    DIR/nncore/data/, DIR/nncore/pretrained/
+                              its .npz files (the MNIST subset, the pretrained weights), as
+                              plain files: the worker fetches them while Python boots and
+                              hands them to Python after Ready (config.json "data_files")
     DIR/config.json           where Pyodide is, presets, layer options, losses, optimizers
     DIR/charts.json           the Vega-Lite spec of every chart, from charts.export_specs()
     DIR/pyodide/              the runtime plus the numpy package (not with a URL)
@@ -46,6 +50,11 @@ LOCAL_PYODIDE = ("@pyodide", "pyodide", "dist")
 CDN_PYODIDE = "https://cdn.jsdelivr.net/pyodide/v0.27.7/full/"
 # The only Pyodide package the site loads (nncore needs nothing else).
 PYODIDE_PACKAGES = ("numpy",)
+# nncore's data files (the MNIST subset, the pretrained weights) stay out of nncore.zip: the
+# first view needs none of them, so they load after Ready. The pretrained MLP comes first
+# (the Draw tab's default model), the MNIST subset last.
+LAZY_SUFFIX = ".npz"
+LAZY_ORDER = ("pretrained/mnist-mlp.npz", "pretrained/mnist-cnn.npz")
 # npm files copied into vendor/: (package, file inside the package).
 VENDOR_FILES = (
     ("vega", "build/vega.min.js"),
@@ -118,8 +127,12 @@ def write_site(target: Path, pyodide: str | None) -> str:
     shutil.copy2(PAD, target / "src" / PAD.name)
     copy_vendor(target / "vendor")
     write_nncore_zip(target / "nncore.zip")
+    data_files = copy_data_files(target)
     pyodide_url = place_pyodide(pyodide, target)
-    write_json(target / "config.json", site_config(pyodide_url))
+    config = site_config(pyodide_url)
+    config["data_files"] = data_files
+    config["pyodide_preload"] = preloadable(target / "pyodide")
+    write_json(target / "config.json", config)
     write_json(target / "charts.json", chart_specs())
     return pyodide_url
 
@@ -170,18 +183,41 @@ def copy_vendor(target: Path) -> None:
         shutil.copy2(source, target / source.name)
 
 
-def write_nncore_zip(target: Path) -> None:
-    """nncore/ as a zip whose entries start with `nncore/` (data and weights included)."""
+def nncore_files():
+    """(path, name inside the site) of every file of the nncore package, in order."""
     if not (NNCORE / "__init__.py").is_file():
         raise BuildError(f"{NNCORE} is not a Python package (no __init__.py)")
+    for path in sorted(NNCORE.rglob("*")):
+        relative = path.relative_to(ROOT)
+        if path.is_dir() or SKIPPED_NAMES.intersection(relative.parts):
+            continue
+        if path.suffix in SKIPPED_SUFFIXES:
+            continue
+        yield path, relative.as_posix()
+
+
+def write_nncore_zip(target: Path) -> None:
+    """nncore/ as a zip whose entries start with `nncore/`: its code, without the .npz data."""
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(NNCORE.rglob("*")):
-            relative = path.relative_to(ROOT)
-            if path.is_dir() or SKIPPED_NAMES.intersection(relative.parts):
-                continue
-            if path.suffix in SKIPPED_SUFFIXES:
-                continue
-            archive.write(path, relative.as_posix())
+        for path, name in nncore_files():
+            if path.suffix != LAZY_SUFFIX:
+                archive.write(path, name)
+
+
+def copy_data_files(target: Path) -> list:
+    """nncore's .npz files copied to the same relative paths in the site; returns those
+    paths, the pretrained MLP first and the MNIST subset last (the order they load in)."""
+    names = [name for path, name in nncore_files() if path.suffix == LAZY_SUFFIX]
+
+    def rank(name):
+        ahead = [index for index, end in enumerate(LAZY_ORDER) if name.endswith(end)]
+        return (ahead[0] if ahead else len(LAZY_ORDER), name)
+
+    names.sort(key=rank)
+    for name in names:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target / name)
+    return names
 
 
 def place_pyodide(pyodide: str | None, out: Path) -> str:
@@ -234,6 +270,15 @@ def _package_index(source: Path) -> dict:
             for name, depends in dependencies.items()
         }
     raise BuildError(f"{source} has neither pyodide-lock.json nor packages.json")
+
+
+def preloadable(copy: Path) -> list:
+    """The package data files the worker may download while Python boots, for a copied
+    Pyodide 0.17 (`<name>.data` files fetched by Emscripten's file packager, which takes
+    them from Module.getPreloadedPackage); none for a URL or a wheel-based Pyodide."""
+    if not (copy / "packages.json").is_file():
+        return []
+    return [name + ".data" for name in PYODIDE_PACKAGES if (copy / (name + ".data")).is_file()]
 
 
 def package_files(source: Path) -> set:

@@ -1,10 +1,11 @@
 """The static web bundle in a real Chromium, with nncore running in a real Pyodide 0.17.1.
 
-The site is built once per module with the offline Pyodide from npm
-(web/node_modules/@pyodide/pyodide, installed by `npm ci --prefix web`), served over HTTP
-from a sub-path (so relative URLs are exercised), and one page is shared by the tests
-that need Python: starting Pyodide takes several seconds. Measured times are printed,
-never asserted tightly.
+The site is built once per module the default way (`web.build` with no --pyodide: the
+Pyodide 0.17.1 that `npm ci --prefix web` puts in web/node_modules is copied into it),
+served over HTTP from a sub-path (so relative URLs are exercised) and loaded offline: every
+request that is not for the local server is aborted and makes the test fail. One page is
+shared by the tests that need Python: starting Pyodide takes several seconds. Measured
+times are printed, never asserted tightly.
 """
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def site(tmp_path_factory):
     if not (PYODIDE / "pyodide.js").is_file():
         pytest.fail("the offline Pyodide is missing: run `npm ci --prefix web`", pytrace=False)
     root = tmp_path_factory.mktemp("web-root")
-    build(root / SUB_PATH, str(PYODIDE))
+    build(root / SUB_PATH)  # the default build: self-contained, Pyodide copied from npm's
     return root
 
 
@@ -86,6 +87,7 @@ def app(browser, site_url):
     """One page with Python loaded, shared by the tests of this module."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    page.outside = offline(context, site_url)
     page.problems = []
     page.on("pageerror", lambda error: page.problems.append(str(error)))
     started = time.time()
@@ -94,8 +96,23 @@ def app(browser, site_url):
     measured("time to Ready", time.time() - started)
     yield page
     context.close()
+    assert page.outside == [], "the page reached beyond the local server: %s" % page.outside
     print("\n" + "\n".join(f"[web timing] {name:<50} {seconds:.3f} s"
                            for name, seconds in MEASURED.items()))
+
+
+def offline(context, site_url):
+    """Abort every request of `context` that is not for the local server; returns the list
+    of the URLs it refused (the site must need none)."""
+    local = site_url.split(SUB_PATH)[0]
+    refused = []
+
+    def refuse(route):
+        refused.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: not url.startswith(local), refuse)
+    return refused
 
 
 def report(page):
@@ -243,13 +260,16 @@ def python_probabilities(network, pixels):
 
 
 def test_page_reaches_ready_naming_each_load_step(app):
+    # the data (MNIST, pretrained weights) loads after Ready; then every step shows its time
+    app.wait_for_function("() => !window.nncoreWeb.data.loading", timeout=READY_TIMEOUT_MS)
     steps = app.locator("#load-steps li")
     texts = steps.all_inner_texts()
     assert [text.split()[0] for text in texts] == ["Python", "NumPy", "nncore", "data"]
     for text in texts:
         assert text.endswith(" s"), text  # each step shows its time
     assert app.inner_text("#status") == "Ready"
-    assert app.problems == []
+    assert app.evaluate("window.nncoreWeb.data.pretrained") == ["mnist-mlp", "mnist-cnn"]
+    assert app.problems == [] and app.outside == []
 
 
 XOR = lab_experiment.default("xor")  # the preset's experiment, the same in both hosts

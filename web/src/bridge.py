@@ -5,6 +5,11 @@ Answers are {"result": ...} or {"error": {"message", "field"?, "index"?}}; nothi
 lets a traceback reach the page. Byte arrays (canvas pixels, model files, the 28x28
 preview) are files in Pyodide's file system, written or read by the worker.
 
+Loading comes in two parts, so the page is Ready sooner: setup() imports nncore and makes
+the session (all the first view needs); load_data() reads the MNIST subset and the
+pretrained weights, whose .npz files the worker writes into the package after Ready. Until
+then a command that needs them is held back by the worker, never refused here.
+
 Everything a run does (the experiment, stepping, pause / step / stop, the verdict, the
 chart rows) is nncore.lab's, exactly as in the Streamlit app: this file only moves JSON.
 It runs on Pyodide 0.17 too: Python 3.8 and NumPy 1.17.
@@ -19,10 +24,12 @@ import numpy as np
 PRETRAINED_NAMES = ("mnist-mlp", "mnist-cnn")
 
 nncore = None  # imported by setup(), with the lab modules below
-lab = backprop = inside = None
+lab = None
 state = {
     "session": None,  # the nncore.lab.Session of this page
     "pretrained": {},  # name -> Network
+    "mnist": None,  # (x_train, y_train, x_test, y_test) once load_data() has read them
+    "mnist_error": "the MNIST digits are not loaded yet",
 }
 
 
@@ -62,37 +69,34 @@ def _plain(value):
 
 
 def setup(archive, directory):
-    """Unpack nncore.zip into `directory`, put it on sys.path and import nncore and its lab."""
-    global nncore, lab, backprop, inside
+    """Unpack nncore.zip into `directory`, put it on sys.path, import nncore and its lab and
+    make the page's session. The lab's backprop and inside modules are imported when first
+    used (the Draw and Inside tabs), not before Ready."""
+    global nncore, lab
     with zipfile.ZipFile(archive) as package:
         package.extractall(directory)
     if directory not in sys.path:
         sys.path.insert(0, directory)
     import nncore as imported
-    import nncore.io
     import nncore.lab
-    import nncore.lab.backprop
-    import nncore.lab.inside
-    import nncore.preprocess
-    import nncore.tasks  # noqa: F401  (submodules the commands below use)
 
     nncore, lab = imported, nncore.lab
-    backprop, inside = nncore.lab.backprop, nncore.lab.inside
+    state["session"] = lab.Session(mnist=_mnist)
     return {"nncore": getattr(nncore, "__version__", "unknown")}
 
 
 def load_data():
-    """The MNIST subset and the pretrained models; each may be missing (then say why)."""
+    """The MNIST subset and the pretrained models, from the package's data files; each may
+    be missing (then say why)."""
     from nncore import datasets, pretrained
 
     answer = {"mnist": None, "mnist_error": None, "pretrained": [], "pretrained_error": None}
-    mnist = None
+    state["mnist"] = None
     try:
-        mnist = datasets.load_mnist_uint8()
-        answer["mnist"] = {"train": len(mnist[0]), "test": len(mnist[2])}
+        state["mnist"] = datasets.load_mnist_uint8()
+        answer["mnist"] = {"train": len(state["mnist"][0]), "test": len(state["mnist"][2])}
     except Exception as error:
-        answer["mnist_error"] = "MNIST is unavailable (%s)" % (error,)
-    state["session"] = lab.Session(mnist=mnist if mnist is not None else _unavailable)
+        state["mnist_error"] = answer["mnist_error"] = "MNIST is unavailable (%s)" % (error,)
     errors = []
     for name in PRETRAINED_NAMES:
         try:
@@ -105,8 +109,18 @@ def load_data():
     return answer
 
 
-def _unavailable():
-    raise Refusal("MNIST is unavailable in this build, so only XOR can be trained")
+def _mnist():
+    """The session's MNIST loader: the digits load_data() read (the session keeps them)."""
+    if state["mnist"] is None:
+        raise Refusal("%s, so only the 2-D problems can be trained" % (state["mnist_error"],))
+    return state["mnist"]
+
+
+def _lab_module(name):
+    """nncore.lab.backprop or nncore.lab.inside, imported on first use."""
+    import importlib
+
+    return importlib.import_module("nncore.lab." + name)
 
 
 def session():
@@ -250,6 +264,7 @@ def predict(path, preview, width, height, model):
         handle.write(digit_image.astype(np.float32).tobytes())
     # the answer, or "not sure" (too little ink, flat, low probability): nncore.lab.reading
     answer = nncore.lab.reading.reading(probabilities, nncore.preprocess.measure_ink(image))
+    inside = _lab_module("inside")
     views = inside.activations(network, digit_image)  # every layer's output for this digit
     return {"digit": answer["digit"], "confidence": answer["confidence"],
             "sure": answer["sure"], "message": answer["message"],
@@ -266,7 +281,9 @@ def choose_model(model):
         return session().network
     if model in state["pretrained"]:
         return state["pretrained"][model]
-    raise Refusal("the pretrained model %r is not in this build" % (model,))
+    if model in PRETRAINED_NAMES:
+        raise Refusal("the pretrained model %r did not load in this page" % (model,))
+    raise Refusal("unknown model %r" % (model,))
 
 
 # ---------------------------------------------------------------- backprop, step by step
@@ -285,6 +302,7 @@ def walk(model, experiment, index):
             words = "the Build tab's stack with fresh weights (not trained yet)"
     else:
         network, words = choose_model(model), "the pretrained %s" % (model,)
+    backprop = _lab_module("backprop")
     dataset = backprop.dataset_for(network)
     if dataset is None:
         raise Refusal("this model takes inputs of shape %s: the walk needs an XOR point "

@@ -4,6 +4,8 @@
  * {id, error}. An error rejects with a WorkerError carrying the Python-side details
  * (message, and for a bad layer stack the index of the offending layer).
  * {session: report} messages (the worker stepping the training session) go to `onSession`.
+ * A worker that fails outright (its script did not load, it crashed) rejects every pending
+ * request and every later one.
  */
 export class WorkerError extends Error {
   constructor(details) {
@@ -13,21 +15,34 @@ export class WorkerError extends Error {
 }
 
 export class PythonWorker {
-  constructor(url) {
-    this.worker = new Worker(url);
+  /* `worker`: a Worker already started (src/boot.js) or a URL to start one from. */
+  constructor(worker) {
+    this.worker = typeof worker === "string" ? new Worker(worker) : worker;
     this.nextId = 1;
     this.pending = new Map();
+    this.failure = this.worker.failure ? { message: this.worker.failure } : null;
     this.onSession = null; // (report, error) => ..., set by the page
     this.worker.onmessage = (message) => this.receive(message.data);
     this.worker.onerror = (error) => {
       // A failure outside any request (e.g. the worker script did not load).
-      const details = { message: error.message || "the Python worker failed to start" };
-      for (const { reject } of this.pending.values()) reject(new WorkerError(details));
-      this.pending.clear();
+      this.fail({ message: error.message || "the Python worker failed to start" });
     };
   }
 
+  fail(details) {
+    this.failure = details;
+    for (const { reject } of this.pending.values()) reject(new WorkerError(details));
+    this.pending.clear();
+  }
+
+  /* Stop the worker (and its Python) for good: a Retry starts a new one. */
+  terminate() {
+    this.worker.terminate();
+    this.fail({ message: "the Python worker was stopped" });
+  }
+
   request(cmd, args = {}, onEvent = null, transfer = []) {
+    if (this.failure) return Promise.reject(new WorkerError(this.failure));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onEvent });

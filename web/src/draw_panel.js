@@ -13,6 +13,8 @@ export function setupDrawPanel(app) {
   const prediction = document.getElementById("prediction");
   const confidence = document.getElementById("confidence");
   const errorBox = document.getElementById("draw-error");
+  const loadingNote = document.getElementById("draw-loading");
+  let pending = false; // a digit drawn before Python was Ready: read it once it is
   let version = 0; // bumped by every new stroke, Undo and Clear: older readings are dropped
   const pad = createPad(canvas, {
     onStart: () => { version++; },
@@ -45,13 +47,19 @@ export function setupDrawPanel(app) {
   let again = false;
   async function predict() {
     if (!app.ready) {
-      confidence.textContent = "Python is still loading…";
+      pending = true;
+      confidence.textContent = "Python is still loading: the digit is read once it is Ready";
       return;
     }
     if (busy) { again = true; return; }
     busy = true;
     const asked = version;
     const started = performance.now();
+    if (app.data.loading && modelChoice.value !== "trained") {
+      // the worker holds the request until the weights are in
+      prediction.textContent = "…";
+      confidence.textContent = `${modelChoice.selectedOptions[0].textContent}: loading its weights…`;
+    }
     try {
       const image = pad.imageData();
       const result = await app.worker.request("predict", {
@@ -102,9 +110,13 @@ export function setupDrawPanel(app) {
   return {
     clear,
     predict,
-    setModels(pretrained, trained) {
+    /* Which models can read a digit; while `loading`, the pretrained ones count as there
+     * (a reading waits for them) and a note under the pad says they are still loading. */
+    setModels(pretrained, trained, loading) {
+      loadingNote.hidden = !loading;
       for (const option of modelChoice.options) {
-        option.disabled = option.value === "trained" ? !trained : !pretrained.includes(option.value);
+        option.disabled = option.value === "trained" ? !trained
+          : !loading && !pretrained.includes(option.value);
       }
       if (modelChoice.selectedOptions[0].disabled) {
         const first = [...modelChoice.options].find((option) => !option.disabled);
@@ -112,5 +124,9 @@ export function setupDrawPanel(app) {
       }
     },
     useTrained() { modelChoice.value = "trained"; },
+    readPending() {
+      if (pending && !pad.isEmpty()) predict();
+      pending = false;
+    },
   };
 }

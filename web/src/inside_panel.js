@@ -55,6 +55,10 @@ export function setupInsidePanel(app) {
     if (!app.ready || document.getElementById("panel-inside").hidden) return;
     const request = ++asked;
     const index = Number(chooser().value) || 0;
+    if (app.data.loading) {
+      // the worker answers once the MNIST digits and the pretrained models are in
+      document.getElementById("inside-summary").textContent = "Loading the MNIST digits and the pretrained models…";
+    }
     try {
       const answer = await app.worker.request("walk", { model: model.value, experiment: app.experiment, index });
       if (request !== asked) return;

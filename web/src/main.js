@@ -4,7 +4,12 @@
  * layer stack plus the training settings). Build and Train edit it; Python checks it and
  * turns it into the #e=... link; the worker's nncore.lab.Session trains it. The page only
  * renders what the worker answers. `window.nncoreWeb` exposes this state (for the curious
- * and for the browser tests). */
+ * and for the browser tests).
+ *
+ * Loading: the worker (started by src/boot.js before this module) boots Python, NumPy and
+ * nncore; the page is Ready then. The MNIST digits and the pretrained models load after
+ * Ready ("data"); until they are in, Draw, Inside and an MNIST run say so and wait. When
+ * Python fails to load, the notice says why and offers Retry (a new worker). */
 import { setupBuildPanel } from "./build_panel.js";
 import { Chart, loadChartSpecs } from "./charts.js";
 import { PythonWorker } from "./client.js";
@@ -34,7 +39,8 @@ async function start() {
     rows: null, // the rows the charts show, with the session version they were made at
     model: null, // {origin, summary, spec} of the session's model
     lastPrediction: null,
-    load: {},
+    load: {}, // seconds per load step, and `ready`: seconds from navigation to Ready
+    data: { loading: true, pretrained: [], mnist: null }, // the part loaded after Ready
     // Plot heights in px; widths follow the cards of the page's grid (style.css).
     charts: {
       loss: new Chart("#chart-loss", specs.loss, 250),
@@ -45,16 +51,25 @@ async function start() {
       strip: new Chart("#chart-strip", specs.strip),
       hidden: new Chart("#chart-hidden", specs.hidden),
     },
-    worker: new PythonWorker("src/worker.js"),
+    worker: null,
   };
   window.nncoreWeb = app;
 
   const noticeBox = document.getElementById("notice");
-  app.notify = (text) => {
+  const retryButton = document.getElementById("notice-retry");
+  let retry = null;
+  /* A notice above the page; with `onRetry` it carries a Retry button. */
+  app.notify = (text, onRetry) => {
     document.getElementById("notice-text").textContent = text;
+    retry = onRetry || null;
+    retryButton.hidden = !retry;
     noticeBox.hidden = false;
   };
   document.getElementById("notice-close").addEventListener("click", () => { noticeBox.hidden = true; });
+  retryButton.addEventListener("click", () => {
+    noticeBox.hidden = true;
+    if (retry) retry();
+  });
 
   const build = setupBuildPanel(app);
   const train = setupTrainPanel(app);
@@ -151,16 +166,19 @@ async function start() {
       app.offerTrained = true; // Draw offers the network just trained first
     }
   };
-  app.worker.onSession = (report, error) => {
-    if (report) app.showReport(report);
-    else if (error) train.showError(error.message);
-  };
+  function useWorker(worker) {
+    app.worker = new PythonWorker(worker);
+    app.worker.onSession = (report, error) => {
+      if (report) app.showReport(report);
+      else if (error) train.showError(error.message);
+    };
+  }
 
   app.refreshModel = async () => {
     const answer = await app.worker.request("model_info");
     app.model = answer.model;
     model.showModel(app.model);
-    draw.setModels(app.pretrained || [], Boolean(app.model));
+    draw.setModels(app.pretrained || [], Boolean(app.model), app.data.loading);
     if (app.offerTrained && app.model) {
       app.offerTrained = false;
       draw.useTrained();
@@ -175,43 +193,92 @@ async function start() {
   train.showExperiment();
   train.setEnabled();
 
+  /* ---- loading: Python first (then Ready), the data after ---- */
+
   const status = document.getElementById("status");
-  const started = performance.now();
-  try {
-    const result = await app.worker.request("init", {}, (event) => loadProgress(app, event));
-    app.ready = true;
-    app.pretrained = result.data.pretrained;
-    app.load.total = (performance.now() - started) / 1000;
-    if (!result.data.mnist) {
+  function setStatus(text, state) {
+    status.textContent = text;
+    status.dataset.state = state;
+  }
+
+  async function loadPython() {
+    setStatus("Loading Python…", "loading");
+    document.querySelectorAll("#load-steps li").forEach((item) => {
+      item.dataset.state = "waiting";
+      item.textContent = item.dataset.step;
+    });
+    try {
+      const boot = await app.worker.request("init", {}, (event) => loadProgress(app, event));
+      app.ready = true;
+      app.load.marks = boot.marks.map(([name, ms]) => [name, (boot.origin + ms - performance.timeOrigin) / 1000]);
+      const linked = await openLink({ text: fromHash.text, notice: null });
+      if (!linked) app.experimentChanged({});
+      app.showReport(await app.worker.request("speed", { name: document.getElementById("speed").value }));
+    } catch (error) {
+      setStatus("Load failed", "failed");
+      document.getElementById("summary").replaceChildren(Object.assign(document.createElement("p"),
+        { className: "muted", textContent: "Python did not load: press Retry above." }));
+      app.notify(`Python could not be loaded: ${error.message}. Check the connection, then press Retry.`, () => {
+        app.worker.terminate();
+        useWorker("src/worker.js");
+        loadPython();
+      });
+      return;
+    }
+    app.load.ready = performance.now() / 1000; // since navigation started
+    setStatus("Ready", "ready");
+    status.title = `Python, NumPy and nncore loaded; Ready ${app.load.ready.toFixed(1)} s after the page opened`;
+    draw.readPending();
+    loadData();
+  }
+
+  /* The MNIST digits and the pretrained models, after Ready. */
+  async function loadData() {
+    app.data = { loading: true, pretrained: [], mnist: null };
+    draw.setModels([], Boolean(app.model), true);
+    let answer;
+    try {
+      answer = await app.worker.request("data", {}, (event) => loadProgress(app, event));
+    } catch (error) {
+      answer = { pretrained: [], mnist: null, mnist_error: `MNIST is unavailable (${error.message})`,
+                 pretrained_error: error.message, missing: [] };
+    }
+    app.data = { loading: false, pretrained: answer.pretrained, mnist: answer.mnist };
+    app.pretrained = answer.pretrained;
+    if (!answer.mnist) {
       const option = document.querySelector('#dataset option[value="mnist"]');
       option.disabled = true;
       option.textContent += " (unavailable)";
-      app.notify(result.data.mnist_error);
+      app.notify(answer.mnist_error);
     }
-    draw.setModels(app.pretrained, false);
-    if (result.data.pretrained_error) {
-      console.warn(result.data.pretrained_error);
-      if (!app.pretrained.length) app.notify("The pretrained digit models are not in this build: train an MNIST network to use Draw.");
+    draw.setModels(app.pretrained, Boolean(app.model), false);
+    if (answer.missing.length) console.warn(answer.missing.join("; "));
+    if (answer.pretrained_error) {
+      console.warn(answer.pretrained_error);
+      if (!app.pretrained.length) app.notify("The pretrained digit models did not load: train an MNIST network to use Draw.");
     }
-    const linked = await openLink({ text: fromHash.text, notice: null });
-    if (!linked) app.experimentChanged({});
-    app.showReport(await app.worker.request("speed", { name: document.getElementById("speed").value }));
-    status.textContent = "Ready";
-    status.dataset.state = "ready";
-    status.title = `Python, NumPy, nncore and data loaded in ${app.load.total.toFixed(1)} s`;
-  } catch (error) {
-    status.textContent = "Python failed to load";
-    status.dataset.state = "failed";
-    app.notify(`Python could not start in this browser: ${error.message}`);
   }
+
+  setupTabs();
+  model.showModel(null);
+  draw.setModels([], false, true);
+  build.render();
+  train.showExperiment();
+  train.setEnabled();
+  useWorker(window.nncorePython || "src/worker.js");
+  await loadPython();
 }
 
 function loadProgress(app, event) {
   if (event.type !== "load") return;
   const item = document.querySelector(`#load-steps [data-step="${event.step}"]`);
-  if (event.state === "start") {
+  if (event.state === "failed") {
+    item.dataset.state = "failed";
+    item.textContent = `${event.step} failed`;
+  } else if (event.state === "start") {
     item.dataset.state = "running";
-    document.getElementById("status").textContent = `Loading ${event.step}…`;
+    item.textContent = `${event.step}…`;
+    if (!app.ready) document.getElementById("status").textContent = `Loading ${event.step}…`;
   } else {
     item.dataset.state = "done";
     app.load[event.step] = event.seconds;
@@ -238,5 +305,8 @@ start().catch((error) => {
   status.dataset.state = "failed";
   const notice = document.getElementById("notice");
   document.getElementById("notice-text").textContent = `This build is incomplete: ${error.message}`;
+  const retry = document.getElementById("notice-retry");
+  retry.hidden = false;
+  retry.onclick = () => location.reload(); // nothing of the page is up: load it again
   notice.hidden = false;
 });

@@ -92,6 +92,9 @@ export function setupTrainPanel(app) {
     try {
       // the commands that start or continue a run train the experiment as it stands
       const starts = ["train", "continue", "step_epoch"].includes(command);
+      if (starts && app.experiment.dataset === "mnist" && app.data.loading) {
+        status.textContent = "Loading the MNIST digits first…"; // the worker waits for them
+      }
       const report = await app.worker.request(command, starts ? { experiment: app.experiment } : {});
       app.showReport(report);
       app.refreshModel();

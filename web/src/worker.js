@@ -10,6 +10,16 @@
  * pixels, model files, the 28x28 preview) cross through Pyodide's file system and travel
  * to the page as transferred typed arrays.
  *
+ * Loading starts the moment the worker does (the page creates it first thing, src/boot.js)
+ * and comes in two parts:
+ *   boot  Python, NumPy, nncore: what the first view needs. "init" answers when it is done,
+ *         with the load events so far replayed, so the page shows progress from the start.
+ *   data  the MNIST subset and the pretrained weights (config.json "data_files"), downloaded
+ *         during the boot, given to Python on the page's "data" request after Ready. A
+ *         command that needs them (a pretrained model, an MNIST run, the backprop walk)
+ *         waits for them instead of failing.
+ * Every download starts at once, so on a slow network they overlap with Python's start.
+ *
  * Only APIs that Pyodide 0.17 (the offline test runtime) and current releases share are
  * used: loadPyodide, loadPackage, runPython, globals.get, FS (pyodide._module.FS in 0.17).
  */
@@ -17,6 +27,7 @@
 
 const SITE = new URL("../", self.location.href); // this file lives in <site>/src/
 const WORK = "/home/nncore-web"; // scratch directory inside Pyodide's file system
+const LIBRARY = `${WORK}/lib`; // nncore.zip is unpacked here; data files go inside it
 const STEP_SECONDS = 0.05; // Python trains this long per step, then a message can get in
 const IDLE_MS = 15; // wait between steps that found nothing to do (a speed limit, paused)
 const CONTROLS = new Set(["train", "continue", "step_epoch", "pause", "resume", "stop", "speed"]);
@@ -24,23 +35,47 @@ const CONTROLS = new Set(["train", "continue", "step_epoch", "pause", "resume", 
 let pyodide = null;
 let fileSystem = null;
 let dispatch = null; // the Python function `dispatch(command, json) -> json` of bridge.py
-let ready = null; // resolves once everything is loaded
 let stepping = false; // a step of the session is scheduled
+let downloads = null; // {path: Promise<Uint8Array>} of the data files, started by boot()
+let data = null; // the promise of the data part, once started
+const events = []; // every load event so far, replayed to each "init" request
+const listeners = new Set(); // ids of the requests that receive load events
+const marks = []; // [name, ms since the worker started]: where the boot's time goes
+
+const booted = boot();
+booted.catch(() => {}); // the failure goes to every "init" request, not to the console
 
 self.onmessage = (message) => {
   const { id, cmd, args } = message.data;
-  if (cmd === "init") {
-    ready = initialise(id);
-    ready.catch((error) => reply(id, { error: readable(error) }));
-    return;
-  }
-  (ready || Promise.reject(new Error("the worker was not initialised")))
+  if (cmd === "init") return answer(id, booted);
+  if (cmd === "data") return answer(id, booted.then(loadData));
+  booted
+    .then(() => (needsData(cmd, args || {}) ? loadData() : null))
     .then(() => handle(id, cmd, args || {}))
     .catch((error) => reply(id, { error: readable(error) }));
 };
 
+/* Send `id` the load events so far and those to come, then the promise's outcome. */
+function answer(id, promise) {
+  for (const event of events) reply(id, { event });
+  listeners.add(id);
+  promise.then(
+    (result) => { listeners.delete(id); reply(id, { result }); },
+    (error) => { listeners.delete(id); reply(id, { error: readable(error) }); },
+  );
+}
+
 function reply(id, body, transfer) {
   self.postMessage(Object.assign({ id }, body), transfer || []);
+}
+
+function note(event) {
+  events.push(event);
+  for (const id of listeners) reply(id, { event });
+}
+
+function mark(name) {
+  marks.push([name, Math.round(performance.now())]);
 }
 
 /* A Python traceback shown to a person is noise: keep its last line ("ValueError: ..."). */
@@ -50,12 +85,22 @@ function readable(error) {
   return { message: lines.length ? lines[lines.length - 1] : "unknown error" };
 }
 
-async function timed(id, step, work) {
-  reply(id, { event: { type: "load", step, state: "start" } });
+/* One load step: its start and end (or failure) go to the page as load events; a failure
+ * names what did not load (`what`). */
+async function timed(step, work, what) {
+  note({ type: "load", step, state: "start" });
   const start = performance.now();
-  const detail = await work();
+  let detail;
+  try {
+    detail = await work();
+  } catch (error) {
+    const message = `${what || step} did not load: ${readable(error).message}`;
+    note({ type: "load", step, state: "failed", message });
+    throw new Error(message);
+  }
   const seconds = (performance.now() - start) / 1000;
-  reply(id, { event: { type: "load", step, state: "done", seconds, detail } });
+  note({ type: "load", step, state: "done", seconds, detail });
+  mark(step);
   return detail;
 }
 
@@ -65,33 +110,93 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function initialise(id) {
-  const configResponse = await fetch(new URL("config.json", SITE));
-  const config = await configResponse.json();
+async function fetchText(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  return response.text();
+}
+
+/* Python, NumPy and nncore: what the page needs to be Ready. */
+async function boot() {
+  mark("start");
+  const config = JSON.parse(await fetchText(new URL("config.json", SITE)));
   const indexURL = new URL(config.pyodide, SITE).href;
-  await timed(id, "Python", async () => {
+  // every download at once; each is awaited where it is needed
+  const nncoreZip = fetchBytes(new URL("nncore.zip", SITE));
+  const bridge = fetchText(new URL("src/bridge.py", SITE));
+  const preloaded = {}; // URL -> bytes of a Pyodide 0.17 package (Emscripten's file packager)
+  for (const name of config.pyodide_preload || []) preloaded[indexURL + name] = fetchBytes(indexURL + name);
+  for (const promise of [nncoreZip, bridge, ...Object.values(preloaded)]) {
+    promise.catch(() => {}); // each failure is reported where the file is used
+  }
+
+  const python = await timed("Python", async () => {
     self.importScripts(indexURL + "pyodide.js");
+    mark("pyodide.js");
     pyodide = await self.loadPyodide({ indexURL });
     fileSystem = pyodide.FS || pyodide._module.FS;
     fileSystem.mkdirTree(WORK);
     return pyodide.runPython("import sys; sys.version.split()[0]");
-  });
-  await timed(id, "NumPy", async () => {
+  }, `the Pyodide runtime (${config.pyodide})`);
+  // the data comes after Ready: its downloads start once Python's own files are in
+  downloads = {};
+  for (const path of config.data_files || []) {
+    downloads[path] = fetchBytes(new URL(path, SITE));
+    downloads[path].catch(() => {}); // reported by loadData
+  }
+  const numpy = await timed("NumPy", async () => {
+    const packages = {};
+    for (const [url, promise] of Object.entries(preloaded)) packages[url] = (await promise).buffer;
+    if (pyodide._module) {
+      // numpy.js asks for numpy.data here first, else downloads it itself
+      pyodide._module.getPreloadedPackage = (url) => packages[url] || null;
+    }
     await pyodide.loadPackage("numpy");
+    mark("numpy package");
     return pyodide.runPython("import numpy; numpy.__version__");
-  });
-  await timed(id, "nncore", async () => {
-    const [archive, bridge] = await Promise.all([
-      fetchBytes(new URL("nncore.zip", SITE)),
-      fetch(new URL("src/bridge.py", SITE)).then((response) => response.text()),
-    ]);
-    fileSystem.writeFile(`${WORK}/nncore.zip`, archive);
-    pyodide.runPython(bridge);
+  }, "NumPy");
+  let version = null;
+  await timed("nncore", async () => {
+    fileSystem.writeFile(`${WORK}/nncore.zip`, await nncoreZip);
+    mark("nncore.zip");
+    pyodide.runPython(await bridge);
     dispatch = pyodide.globals.get("dispatch");
-    return call("setup", { archive: `${WORK}/nncore.zip`, directory: `${WORK}/lib` });
+    version = call("setup", { archive: `${WORK}/nncore.zip`, directory: LIBRARY }).nncore;
   });
-  const data = await timed(id, "data", async () => call("load_data", {}));
-  reply(id, { result: { ready: true, data } });
+  // marks are in ms since the worker started, at performance.timeOrigin (epoch ms)
+  return { python, numpy, nncore: version, marks, origin: performance.timeOrigin };
+}
+
+/* The data files into the unpacked package, then bridge.load_data(); once per worker. */
+function loadData() {
+  if (!data) {
+    data = timed("data", async () => {
+      const missing = [];
+      for (const [path, promise] of Object.entries(downloads)) {
+        try {
+          const bytes = await promise;
+          fileSystem.mkdirTree(`${LIBRARY}/${path.slice(0, path.lastIndexOf("/"))}`);
+          fileSystem.writeFile(`${LIBRARY}/${path}`, bytes);
+        } catch (error) {
+          missing.push(readable(error).message);
+        }
+      }
+      const answer = call("load_data", {});
+      answer.missing = missing;
+      return answer;
+    });
+  }
+  return data;
+}
+
+/* The commands that wait for the data part: a pretrained model, MNIST, the backprop walk. */
+function needsData(cmd, args) {
+  if (cmd === "predict") return args.model !== "trained";
+  if (cmd === "walk") return true;
+  if (["train", "continue", "step_epoch"].includes(cmd)) {
+    return Boolean(args.experiment && args.experiment.dataset === "mnist");
+  }
+  return false;
 }
 
 /* Call bridge.py; a Python-side failure comes back as {"error": {...}} and is thrown. */
