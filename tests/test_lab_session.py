@@ -2,6 +2,7 @@
 stop, continue, the speed limit, errors. Each run is a plain loop over step()."""
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -452,3 +453,50 @@ def test_a_refused_continue_leaves_the_model_and_its_run_as_they_were(optimizer)
     assert session.status == "running"
     run_out(session)
     assert session.outcome == "done" and session.curves.epoch_count == 1000
+
+
+class _HeldBatches:
+    """Wraps a run's batch generator: the next batch waits until the test lets it go."""
+
+    def __init__(self, events):
+        self.events = events
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        self.entered.set()
+        assert self.release.wait(10), "the test never let the batch go"
+        return next(self.events)
+
+    def close(self):
+        self.events.close()
+
+
+def test_stop_from_another_thread_waits_for_the_step_in_progress():
+    # Streamlit can run a Stop click's callback while an older script run is still inside
+    # step(): without the session's lock, stop() closes a generator that is executing
+    # ("ValueError: generator already executing" in the page)
+    session = Session()
+    session.train(dict(E.default("xor"), epochs=100_000))
+    held = session._events = _HeldBatches(session._events)
+    stepping = threading.Thread(target=session.step, args=(1.0,))
+    stepping.start()
+    assert held.entered.wait(10)
+    errors, stopped = [], threading.Event()
+
+    def press_stop():
+        try:
+            session.stop()
+        except Exception as error:  # what the page would show as a traceback
+            errors.append(error)
+        stopped.set()
+
+    threading.Thread(target=press_stop).start()
+    assert not stopped.wait(0.3), "stop() ran while step() was inside a batch"
+    held.release.set()
+    stepping.join(10)
+    assert stopped.wait(10) and errors == []
+    assert session.status == "finished" and session.outcome == "stopped"

@@ -25,7 +25,10 @@ from nncore import LOSSES, optimizers
 from nncore.lab import SPEEDS, ExperimentError
 from nncore.lab import experiment as experiment_module
 
-LIVE_SECONDS = 0.4  # the live fragment reruns this often while a run is active
+LIVE_SECONDS = 0.4  # the live fragment reruns this often while a run trains
+# ... and this often while it waits in line for a trainer: a waiting session only asks the
+# pool and redraws its status line, and a class of them should not keep the server busy
+WAITING_SECONDS = 1.0
 # training done per rerun: the rest of the time the server is free. A digit drawn mid-run
 # waits at most this long (plus the live view's redraw) before its own rerun starts.
 STEP_SECONDS = 0.2
@@ -192,15 +195,19 @@ def live_view(visible) -> None:
     active behind another tab, only the status line is redrawn, not the charts: a browser
     busy redrawing hidden charts would be slow to answer a digit drawn meanwhile.
     """
-    every = LIVE_SECONDS if state.session().status in ACTIVE else None
-    st.fragment(_live, run_every=every)(visible is not False)
+    every = None
+    if state.session().status in ACTIVE:
+        # asking here (not only in the fragment) sets the pace from the first rerun on
+        waiting = state.trainer_pool().request(state.trainer_id())
+        every = WAITING_SECONDS if waiting else LIVE_SECONDS
+    st.fragment(_live, run_every=every)(visible is not False, every)
 
 
 def waiting_text(ahead: int, text: str) -> str:
     return f"Waiting for a free trainer ({ahead} ahead) · {text}"
 
 
-def _live(visible: bool) -> None:
+def _live(visible: bool, every) -> None:
     session = state.session()
     active = session.status in ACTIVE
     pool, me = state.trainer_pool(), state.trainer_id()
@@ -217,6 +224,10 @@ def _live(visible: bool) -> None:
     report = session.report()
     if ahead:
         report = dict(report, text=waiting_text(ahead, report["text"]))
+    if active and (every == WAITING_SECONDS) != bool(ahead):
+        # a trainer has just freed for this session (or it lost its slot): a full rerun
+        # sets the fragment's pace
+        st.rerun(scope="app")
     results.render_status(report)
     if visible or session.status not in ACTIVE:
         results.render_charts(session, report)

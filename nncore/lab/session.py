@@ -18,11 +18,18 @@ once (a few hundred points): `evaluation` then holds their accuracy and the trai
 Nothing here blocks for longer than one batch or one slice of test digits, so a host that
 calls `step` on a timer stays responsive: Stop, Pause or a drawn digit are served between
 two steps. `step` never raises: a failure becomes the run's outcome "error" and a message.
+
+A host may call one session from two threads at once (Streamlit runs a click's callback in a
+new script run while the run it interrupted is still inside `step`): every public method
+holds the session's lock, so a call waits for the one in progress (at most one slice) and a
+run's batch generator is never entered twice.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import threading
 import time
 
 import numpy as np
@@ -43,10 +50,20 @@ EVALUATION_SLICE = 250  # test digits scored per slice of the final evaluation
 GALLERY_SIZE = 24  # misread test digits kept for the gallery
 
 
+def _one_at_a_time(method):
+    """Run `method` holding the session's lock (reentrant: a method may call another)."""
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return locked
+
+
 class Session:
     """The current model, the run that trains it, and everything measured on it."""
 
     def __init__(self, mnist=None):
+        self._lock = threading.RLock()
         self._mnist = mnist  # (x_train, y_train, x_test, y_test), a loader, or None: bundled
         self.network = None
         self.origin = None  # "trained here", "imported from <file>", ...
@@ -77,6 +94,7 @@ class Session:
 
     # ------------------------------------------------------------------ starting
 
+    @_one_at_a_time
     def train(self, experiment):
         """Start a run from fresh weights (the experiment's seed decides them)."""
         experiment = experiment_module.check(experiment)
@@ -85,6 +103,7 @@ class Session:
                         lr=experiment["lr"], **experiment["options"])
         self._start(experiment, network, fresh=True)
 
+    @_one_at_a_time
     def continue_training(self, experiment):
         """Train the current model on, keeping its weights and its optimizer's state.
 
@@ -124,6 +143,7 @@ class Session:
                 network.optimizer.lr = lr
             raise
 
+    @_one_at_a_time
     def step_epoch(self, experiment=None):
         """Train exactly one more epoch, then pause: continues a paused or running run,
         or starts one (fresh when there is no model, else continuing it)."""
@@ -140,6 +160,7 @@ class Session:
         run["pause_at"] = finished + 1
         self.status = "running"
 
+    @_one_at_a_time
     def use_model(self, network, origin):
         """Make `network` the current model (an imported file, a pretrained net)."""
         self._close()
@@ -189,15 +210,18 @@ class Session:
 
     # ------------------------------------------------------------------ controls
 
+    @_one_at_a_time
     def pause(self):
         if self.status == "running":
             self.status = "paused"
 
+    @_one_at_a_time
     def resume(self):
         if self.status == "paused":
             self._run["pause_at"] = None
             self.status = "running"
 
+    @_one_at_a_time
     def stop(self):
         """End the run (or the final evaluation) now; the model keeps its weights."""
         if self.status in ("running", "paused"):
@@ -207,6 +231,7 @@ class Session:
             self.status = "finished"
             self._judge()
 
+    @_one_at_a_time
     def evaluate(self):
         """Score the current model on the test set, in slices (an MNIST model only)."""
         if self.network is None or not self._fits("mnist"):
@@ -222,6 +247,7 @@ class Session:
 
     # ------------------------------------------------------------------ stepping
 
+    @_one_at_a_time
     def step(self, seconds=0.1):
         """Advance by at most about `seconds` of work (one batch or slice more at worst)."""
         deadline = time.perf_counter() + float(seconds)
@@ -337,6 +363,7 @@ class Session:
 
     # ------------------------------------------------------------------ what hosts draw
 
+    @_one_at_a_time
     def report(self):
         """Where the run stands, as plain JSON-able data (small: sent at every step)."""
         run = self._run or {}
@@ -378,6 +405,7 @@ class Session:
         done = run["epoch"] - 1 + run["batch"] / float(run["batches"])
         return min(done / self.experiment["epochs"], 1.0)
 
+    @_one_at_a_time
     def rows(self):
         """Every chart's rows for the current model: see nncore.lab.views.rows."""
         return views.rows(self)
