@@ -343,7 +343,7 @@ class Dense(WeightedLayer):
         grad = self._activation_gradient(grad)
         # dE/dW = X^T dE/dY (summed over the batch), dE/db = sum_n dE/dY, dE/dX = dE/dY W^T
         products.transposed_times(self.x, grad, out=self.grads[0])
-        np.sum(grad, axis=0, out=self.grads[1])
+        grad.sum(axis=0, out=self.grads[1])
         return products.times_transposed(grad, self.params[0]) if need_input_grad else None
 
 

@@ -63,15 +63,22 @@ class CrossEntropy(Loss):
     fused_activation = "softmax"
 
     def __call__(self, outputs, targets):
-        targets = as_one_hot(targets, outputs.shape[-1], outputs.dtype)
-        shifted = outputs - outputs.max(axis=-1, keepdims=True)
-        exps = np.exp(shifted)
-        sums = exps.sum(axis=-1, keepdims=True)
-        log_probabilities = shifted - np.log(sums)
         n = outputs.shape[0]
-        loss = float(-(targets * log_probabilities).sum() / n)
-        grad = exps / sums
-        grad -= targets
+        shifted = outputs - outputs.max(axis=-1, keepdims=True)
+        grad = np.exp(shifted)
+        sums = grad.sum(axis=-1, keepdims=True)
+        grad /= sums  # softmax(z)
+        targets = np.asarray(targets)
+        if targets.ndim == 1:
+            # integer labels: <y_n, z_n> is the label's logit, at flat index n*C + label
+            picked = np.arange(n) * outputs.shape[-1] + targets
+            loss = float((np.log(sums[:, 0]) - shifted.take(picked)).sum()) / n
+            grad.reshape(-1)[picked] -= 1  # y is 1 there
+        else:
+            targets = targets.astype(outputs.dtype, copy=False)
+            log_probabilities = shifted - np.log(sums)
+            loss = float(-(targets * log_probabilities).sum() / n)
+            grad -= targets
         grad *= 1.0 / n
         return loss, grad
 

@@ -5,6 +5,7 @@ draw a chart between batches or stop whenever it likes; `fit` just drains it.
 """
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -306,7 +307,7 @@ class Network:
         if self.loss.name == "cross_entropy":
             predicted = outputs.argmax(axis=-1)
             actual = targets if targets.ndim == 1 else targets.argmax(axis=-1)
-            return int((predicted == actual).sum())
+            return int(np.count_nonzero(predicted == actual))
         if outputs.ndim != 2:
             return None
         if self.loss.name == "binary_cross_entropy":
@@ -399,19 +400,20 @@ class Network:
             raise ValueError("there is nothing to train on: x has no samples")
         return self._events(x, y, x_val, y_val, epochs, batch_size, shuffle, seed)
 
+    # Training's arithmetic runs under this: overflow is how a diverging run shows itself,
+    # and the loop reports it (a "diverged" event) instead of NumPy warning about it.
+    QUIET = {"over": "ignore", "invalid": "ignore"}
+
     def _batch_loss(self, xb, yb):
         """Forward one training batch: (outputs, loss, dE/doutputs)."""
-        # overflow is how a diverging run shows itself: reported by the loop, not warned
-        with np.errstate(over="ignore", invalid="ignore"):
-            outputs = self._forward(xb, training=True, for_loss=True)
-            loss, grad = self.loss(outputs, yb)
+        outputs = self._forward(xb, training=True, for_loss=True)
+        loss, grad = self.loss(outputs, yb)
         return outputs, loss, grad
 
     def _update(self, grad):
         """Backward from dE/doutputs, then one optimizer step on every weight."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            self._backward(grad)
-            self.optimizer.step(self.parameters(), self.gradients())
+        self._backward(grad)
+        self.optimizer.step(self.parameters(), self.gradients())
 
     def _events(self, x, y, x_val, y_val, epochs, batch_size, shuffle, seed):
         samples = len(x)
@@ -424,7 +426,8 @@ class Network:
         start = time.perf_counter()
 
         def diverged(epoch, batch, loss):
-            guard.rewind()
+            with np.errstate(**self.QUIET):
+                guard.rewind()
             return {
                 "type": "diverged",
                 "epoch": epoch,
@@ -443,18 +446,22 @@ class Network:
             total_loss, correct = 0.0, 0
             for batch in range(batches):
                 rows = slice(batch * batch_size, (batch + 1) * batch_size)
-                if order is not None:
+                if order is None:
+                    xb, yb = x[rows], y[rows]
+                else:
                     rows = order[rows]
-                xb, yb = x[rows], y[rows]
+                    xb, yb = x.take(rows, axis=0), y.take(rows, axis=0)  # x[rows], faster
                 guard.starting()
-                outputs, loss, grad = self._batch_loss(xb, yb)
-                if not np.isfinite(loss):
-                    yield diverged(epoch, batch + 1, loss)
+                with np.errstate(**self.QUIET):
+                    outputs, loss, grad = self._batch_loss(xb, yb)
+                    # a finite loss lets the batch through, unless a checkpoint finds that
+                    # the weights which gave it are not finite themselves
+                    passed = math.isfinite(loss) and guard.passed(rows)
+                    if passed:
+                        self._update(grad)
+                if not passed:
+                    yield diverged(epoch, batch + 1, math.nan if math.isfinite(loss) else loss)
                     return
-                if not guard.passed(rows):  # these weights gave a finite loss, but are they?
-                    yield diverged(epoch, batch + 1, float("nan"))
-                    return
-                self._update(grad)
                 total_loss += loss * len(xb)
                 right = self._correct(outputs, yb)
                 correct = None if right is None or correct is None else correct + right

@@ -98,8 +98,8 @@ class Optimizer:
             slots = [np.zeros_like(param) for _ in self.slot_names]
             state = ParameterState(param, slots, 0, self._forget(id(param)))
             self._states[id(param)] = state
-        elif len(state.slots) != len(self.slot_names) or any(
-            slot.shape != param.shape for slot in state.slots
+        elif len(state.slots) != len(self.slot_names) or (
+            state.slots and any(slot.shape != param.shape for slot in state.slots)
         ):
             raise ValueError(
                 "%s's state no longer fits a weight array of shape %s (it has %d slots of "
@@ -113,12 +113,10 @@ class Optimizer:
             raise ValueError(
                 "step() got %d weight arrays but %d gradients" % (len(params), len(grads))
             )
-        for w, g in zip(params, grads):
-            if w.shape != g.shape:
-                raise ValueError(
-                    "a gradient of shape %s does not fit its weights of shape %s"
-                    % (g.shape, w.shape)
-                )
+        mismatched = [(w.shape, g.shape) for w, g in zip(params, grads) if w.shape != g.shape]
+        if mismatched:
+            raise ValueError("a gradient of shape %s does not fit its weights of shape %s"
+                             % mismatched[0][::-1])
         self.iterations += 1
         for w, g in zip(params, grads):
             state = self.state_of(w)

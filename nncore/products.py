@@ -8,7 +8,10 @@ without BLAS, as in Pyodide) can be chosen here, once, for every layer.
     times_transposed(a, b)  a · bᵀ    the input gradient: dE/dX = dE/dY · Wᵀ
     transposed_times(a, b)  aᵀ · b    the weight gradient: dE/dW = Xᵀ · dE/dY
 
-Each takes an optional `out` array of the result's shape and dtype, filled in place.
+Each takes 2-D arrays and an optional `out` array (C-contiguous, of the result's shape and
+dtype) filled in place. Natively they use np.dot, which hands 2-D arrays straight to BLAS:
+the same speed as np.matmul on big matrices, and a few microseconds less per call on the
+small ones (an MLP's last layer), which adds up over thousands of batches.
 """
 from __future__ import annotations
 
@@ -17,14 +20,14 @@ import numpy as np
 
 def times(a, b, out=None):
     """a (m, k) · b (k, n) -> (m, n)."""
-    return np.matmul(a, b, out=out)
+    return np.dot(a, b, out=out)
 
 
 def times_transposed(a, b, out=None):
     """a (m, k) · bᵀ, b (n, k) -> (m, n)."""
-    return np.matmul(a, b.T, out=out)
+    return np.dot(a, b.T, out=out)
 
 
 def transposed_times(a, b, out=None):
     """aᵀ · b, a (k, m), b (k, n) -> (m, n): a sum over the shared first axis (the batch)."""
-    return np.matmul(a.T, b, out=out)
+    return np.dot(a.T, b, out=out)
