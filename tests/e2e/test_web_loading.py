@@ -210,10 +210,18 @@ def test_ready_comes_before_the_data_and_the_page_says_it_is_loading(browser, si
         context.close()
 
 
-def test_missing_data_files_leave_xor_and_say_what_is_missing(browser, site_url):
+def test_a_data_file_that_failed_is_fetched_again_by_retry(browser, site_url):
     context = offline_context(browser, site_url)
     page = context.new_page()
-    context.route("**/nncore/data/mnist.npz", lambda route: route.fulfill(status=404, body=""))
+    missing = {"on": True}
+
+    def mnist(route):
+        if missing["on"]:
+            route.fulfill(status=404, body="")
+        else:
+            route.continue_()
+
+    context.route("**/nncore/data/mnist.npz", mnist)
     try:
         page.goto(site_url)
         page.wait_for_selector('#status[data-state="ready"]', timeout=READY_TIMEOUT_MS)
@@ -221,5 +229,15 @@ def test_missing_data_files_leave_xor_and_say_what_is_missing(browser, site_url)
         assert "MNIST is unavailable" in page.inner_text("#notice-text")
         assert page.is_disabled('#dataset option[value="mnist"]')
         assert page.evaluate("window.nncoreWeb.data.pretrained") == ["mnist-mlp", "mnist-cnn"]
+        assert page.inner_text("#status") == "Ready"  # XOR and the 2-D problems still train
+
+        missing["on"] = False
+        page.click("#notice-retry")
+        page.wait_for_function("() => window.nncoreWeb.data.mnist !== null",
+                               timeout=READY_TIMEOUT_MS)
+        assert page.evaluate("window.nncoreWeb.data.mnist") == {"train": 10000, "test": 10000}
+        assert page.is_enabled('#dataset option[value="mnist"]')
+        assert "unavailable" not in page.inner_text('#dataset option[value="mnist"]')
+        assert not page.is_visible("#notice")
     finally:
         context.close()

@@ -232,30 +232,31 @@ async function start() {
     loadData();
   }
 
-  /* The MNIST digits and the pretrained models, after Ready. */
-  async function loadData() {
+  /* The MNIST digits and the pretrained models, after Ready; a file that did not download
+   * is downloaded again by the notice's Retry. */
+  async function loadData(retry) {
     app.data = { loading: true, pretrained: [], mnist: null };
     draw.setModels([], Boolean(app.model), true);
     let answer;
     try {
-      answer = await app.worker.request("data", {}, (event) => loadProgress(app, event));
+      answer = await app.worker.request("data", { retry: Boolean(retry) }, (event) => loadProgress(app, event));
     } catch (error) {
       answer = { pretrained: [], mnist: null, mnist_error: `MNIST is unavailable (${error.message})`,
                  pretrained_error: error.message, missing: [] };
     }
     app.data = { loading: false, pretrained: answer.pretrained, mnist: answer.mnist };
     app.pretrained = answer.pretrained;
-    if (!answer.mnist) {
-      const option = document.querySelector('#dataset option[value="mnist"]');
-      option.disabled = true;
-      option.textContent += " (unavailable)";
-      app.notify(answer.mnist_error);
-    }
+    const mnistOption = document.querySelector('#dataset option[value="mnist"]');
+    mnistOption.disabled = !answer.mnist;
+    mnistOption.textContent = mnistOption.textContent.replace(" (unavailable)", "") + (answer.mnist ? "" : " (unavailable)");
     draw.setModels(app.pretrained, Boolean(app.model), false);
+    const again = answer.missing.length ? () => loadData(true) : null;
     if (answer.missing.length) console.warn(answer.missing.join("; "));
+    if (!answer.mnist) app.notify(answer.mnist_error, again);
     if (answer.pretrained_error) {
       console.warn(answer.pretrained_error);
-      if (!app.pretrained.length) app.notify("The pretrained digit models did not load: train an MNIST network to use Draw.");
+      const models = app.pretrained.length ? "Some pretrained digit models" : "The pretrained digit models";
+      if (answer.mnist) app.notify(`${models} did not load (${answer.pretrained_error}).`, again);
     }
   }
 

@@ -38,6 +38,7 @@ let dispatch = null; // the Python function `dispatch(command, json) -> json` of
 let stepping = false; // a step of the session is scheduled
 let downloads = null; // {path: Promise<Uint8Array>} of the data files, started by boot()
 let data = null; // the promise of the data part, once started
+const failed = new Set(); // the data files whose download failed
 const events = []; // every load event so far, replayed to each "init" request
 const listeners = new Set(); // ids of the requests that receive load events
 const marks = []; // [name, ms since the worker started]: where the boot's time goes
@@ -48,7 +49,7 @@ booted.catch(() => {}); // the failure goes to every "init" request, not to the 
 self.onmessage = (message) => {
   const { id, cmd, args } = message.data;
   if (cmd === "init") return answer(id, booted);
-  if (cmd === "data") return answer(id, booted.then(loadData));
+  if (cmd === "data") return answer(id, booted.then(() => loadData((args || {}).retry)));
   booted
     .then(() => (needsData(cmd, args || {}) ? loadData() : null))
     .then(() => handle(id, cmd, args || {}))
@@ -116,18 +117,23 @@ async function fetchText(url) {
   return response.text();
 }
 
+/* A download started now and awaited later: its failure is reported where it is awaited. */
+function started(promise) {
+  promise.catch(() => {});
+  return promise;
+}
+
 /* Python, NumPy and nncore: what the page needs to be Ready. */
 async function boot() {
   mark("start");
+  // every download at once; each is awaited where it is needed
+  const nncoreZip = started(fetchBytes(new URL("nncore.zip", SITE)));
+  const bridge = started(fetchText(new URL("src/bridge.py", SITE)));
   const config = JSON.parse(await fetchText(new URL("config.json", SITE)));
   const indexURL = new URL(config.pyodide, SITE).href;
-  // every download at once; each is awaited where it is needed
-  const nncoreZip = fetchBytes(new URL("nncore.zip", SITE));
-  const bridge = fetchText(new URL("src/bridge.py", SITE));
   const preloaded = {}; // URL -> bytes of a Pyodide 0.17 package (Emscripten's file packager)
-  for (const name of config.pyodide_preload || []) preloaded[indexURL + name] = fetchBytes(indexURL + name);
-  for (const promise of [nncoreZip, bridge, ...Object.values(preloaded)]) {
-    promise.catch(() => {}); // each failure is reported where the file is used
+  for (const name of config.pyodide_preload || []) {
+    preloaded[indexURL + name] = started(fetchBytes(indexURL + name));
   }
 
   const python = await timed("Python", async () => {
@@ -140,10 +146,7 @@ async function boot() {
   }, `the Pyodide runtime (${config.pyodide})`);
   // the data comes after Ready: its downloads start once Python's own files are in
   downloads = {};
-  for (const path of config.data_files || []) {
-    downloads[path] = fetchBytes(new URL(path, SITE));
-    downloads[path].catch(() => {}); // reported by loadData
-  }
+  for (const path of config.data_files || []) downloads[path] = started(fetchBytes(new URL(path, SITE)));
   const numpy = await timed("NumPy", async () => {
     const packages = {};
     for (const [url, promise] of Object.entries(preloaded)) packages[url] = (await promise).buffer;
@@ -167,25 +170,31 @@ async function boot() {
   return { python, numpy, nncore: version, marks, origin: performance.timeOrigin };
 }
 
-/* The data files into the unpacked package, then bridge.load_data(); once per worker. */
-function loadData() {
-  if (!data) {
-    data = timed("data", async () => {
-      const missing = [];
-      for (const [path, promise] of Object.entries(downloads)) {
-        try {
-          const bytes = await promise;
-          fileSystem.mkdirTree(`${LIBRARY}/${path.slice(0, path.lastIndexOf("/"))}`);
-          fileSystem.writeFile(`${LIBRARY}/${path}`, bytes);
-        } catch (error) {
-          missing.push(readable(error).message);
-        }
+/* The data files into the unpacked package, then bridge.load_data(); once per worker, or
+ * again with `retry`, which downloads the files that failed once more. */
+function loadData(retry) {
+  if (data && !retry) return data;
+  const before = data ? data.catch(() => {}) : Promise.resolve();
+  data = before.then(() => timed("data", async () => {
+    for (const path of failed) downloads[path] = started(fetchBytes(new URL(path, SITE)));
+    failed.clear();
+    const missing = [];
+    for (const [path, promise] of Object.entries(downloads)) {
+      try {
+        const bytes = await promise;
+        if (bytes === null) continue;
+        fileSystem.mkdirTree(`${LIBRARY}/${path.slice(0, path.lastIndexOf("/"))}`);
+        fileSystem.writeFile(`${LIBRARY}/${path}`, bytes);
+        downloads[path] = Promise.resolve(null); // written: not again on a retry
+      } catch (error) {
+        missing.push(readable(error).message);
+        failed.add(path); // downloaded again on a retry
       }
-      const answer = call("load_data", {});
-      answer.missing = missing;
-      return answer;
-    });
-  }
+    }
+    const answer = call("load_data", {});
+    answer.missing = missing;
+    return answer;
+  }));
   return data;
 }
 
