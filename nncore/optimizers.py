@@ -203,7 +203,12 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """v <- momentum v - lr g;  w <- w + v  (Nesterov: w <- w + momentum v - lr g)."""
+    """v <- momentum v - lr g;  w <- w + v  (Nesterov: w <- w + momentum v - lr g).
+
+    It forms lr g in the gradient array itself (g *= lr) rather than in a new one: one array
+    less to write and read per step, a few percent of an MLP batch. So after a step the
+    gradient arrays hold lr g; a network's layers overwrite them at the next backward.
+    """
 
     name = "sgd"
 
@@ -220,14 +225,15 @@ class SGD(Optimizer):
         return {"momentum": self.momentum, "nesterov": self.nesterov}
 
     def update(self, w, g, slots, t):
+        step = np.multiply(g, self.lr, out=g)  # lr g, in place
         if not self.momentum:
-            w -= self.lr * g
+            w -= step
             return
         (v,) = slots
         v *= self.momentum
-        v -= self.lr * g
+        v -= step
         if self.nesterov:
-            w += self.momentum * v - self.lr * g
+            w += self.momentum * v - step
         else:
             w += v
 
