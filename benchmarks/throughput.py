@@ -3,6 +3,11 @@ a hand-written fused NumPy loop and the articles' per-sample design; then infere
 10,000 test digits (nncore against PyTorch) and what nncore's divergence guard costs.
 
     python -m benchmarks.throughput [--runs 7] [--out benchmarks/results/throughput.txt]
+    python -m benchmarks.throughput --baseline ../main-before   # also an older nncore
+
+`--baseline DIR` loads the nncore package found in DIR (say a `git worktree` of an older
+commit) under another name and times it as one more contender, "nncore baseline", in the
+same interleaved rounds: a before/after comparison that a busy machine cannot skew.
 
 All contenders live in this one process and take turns (run 1 of each, then run 2 of each,
 ...), so a burst of load from elsewhere hits them all alike; each cell is the median.
@@ -11,7 +16,9 @@ Every contender shuffles each epoch, computes the batch loss and takes an SGD st
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import sys
 import time
 
 import numpy as np
@@ -29,9 +36,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 class Nncore:
     name = "nncore"
+    package = None  # the nncore module to time (None: `import nncore`)
 
     def __init__(self, kind, x, y, batch_size, runs):
-        import nncore
+        nncore = self.package
+        if nncore is None:
+            import nncore
 
         if kind == "mlp":
             layers = [nncore.Dense(128, activation="relu"), nncore.Dense(10)]
@@ -53,6 +63,20 @@ class Nncore:
     def predict(self, x):
         """Class scores for x, in nncore's own slices (predict's default batch of 256)."""
         return self.net.predict(x)
+
+
+def baseline_contender(directory):
+    """A contender class timing the nncore package in `directory` (imported as
+    nncore_baseline, so that both versions live in this process)."""
+    init = os.path.join(os.path.abspath(directory), "nncore", "__init__.py")
+    if not os.path.exists(init):
+        raise SystemExit("--baseline: no nncore/__init__.py in %s" % directory)
+    spec = importlib.util.spec_from_file_location(
+        "nncore_baseline", init, submodule_search_locations=[os.path.dirname(init)])
+    package = importlib.util.module_from_spec(spec)
+    sys.modules["nncore_baseline"] = package
+    spec.loader.exec_module(package)
+    return type("NncoreBaseline", (Nncore,), {"name": "nncore baseline", "package": package})
 
 
 class Torch:
@@ -178,42 +202,46 @@ def inference_report(title, seconds, samples):
     return title + "\n" + table(headers, rows)
 
 
-def guard_cost(x, y, batch_size, runs):
-    """Seconds nncore's divergence guard spends in a training epoch of the MLP, against the
-    epoch's own seconds: every guard method is timed (nncore.guard.DivergenceGuard)."""
-    try:
-        from nncore.guard import DivergenceGuard
-    except ImportError:
-        return None  # an nncore from before the guard module: it copied every weight per batch
+def guard_cost(contender_class, x, y, batch_size, runs):
+    """(seconds nncore's divergence guard spends in a training epoch of the MLP over the
+    epoch's seconds, checkpoints per epoch). Every guard call is timed: the methods of
+    nncore.guard.DivergenceGuard, or, for an nncore from before that module, np.copyto (its
+    training loop's only use of it was copying every weight before every batch)."""
     spent = [0.0]
-    originals = {}
 
     def timing(function):
-        def timed_method(*args, **kwargs):
+        def timed_call(*args, **kwargs):
             start = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
                 spent[0] += time.perf_counter() - start
-        return timed_method
+        return timed_call
 
-    # the methods the training loop calls (checkpoints happen inside passed)
-    for name in ("starting", "passed", "finite"):
-        originals[name] = getattr(DivergenceGuard, name)
-        setattr(DivergenceGuard, name, timing(originals[name]))
+    package = contender_class.package or __import__("nncore")
+    guard = getattr(package, "guard", None)
+    if guard is not None:
+        # the methods the training loop calls (checkpoints happen inside passed)
+        owner, names = guard.DivergenceGuard, ("starting", "passed", "finite")
+    else:
+        owner, names = np, ("copyto",)
+    originals = {name: getattr(owner, name) for name in names}
+    for name in names:
+        setattr(owner, name, timing(originals[name]))
     try:
-        contender = Nncore("mlp", x, y, batch_size, runs)
+        contender = contender_class("mlp", x, y, batch_size, runs)
         contender.epoch()
-        fractions, checkpoints = [], 0
+        fractions = []
         for _ in range(runs):
             spent[0] = 0.0
             start = time.perf_counter()
             contender.epoch()
             fractions.append(spent[0] / (time.perf_counter() - start))
-        checkpoints = -(-len(x) // batch_size) // DivergenceGuard.every + 1
     finally:
         for name, function in originals.items():
-            setattr(DivergenceGuard, name, function)
+            setattr(owner, name, function)
+    batches = -(-len(x) // batch_size)
+    checkpoints = batches // guard.DivergenceGuard.every + 1 if guard is not None else batches
     return median(fractions), checkpoints
 
 
@@ -256,18 +284,16 @@ def targets(results, guard=None, threads=None):
             continue
         ratio = median(results[case]["nncore"]) / median(results[case][other])
         note = ""
+        if "nncore baseline" in results[case]:
+            note += "  (baseline: %.2f)" % (median(results[case]["nncore baseline"])
+                                           / median(results[case][other]))
         if case.startswith("MLP") and other == "PyTorch" and threads != 1:
             note = "  (the target is for --threads 1)"
         lines.append("  %-13s nncore / %-18s = %.2f  (target <= %.1f)  %s%s"
                      % (case, other, ratio, limit, "MET" if ratio <= limit else "MISSED", note))
-    for case, result in sorted((guard or {}).items()):
-        if result is None:
-            lines.append("  %-13s divergence guard: not measurable (this nncore has no "
-                         "nncore.guard; it copied every weight before every batch)" % case)
-            continue
-        fraction, checkpoints = result
-        lines.append("  %-13s divergence guard = %.1f%% of the epoch, %d checkpoints  "
-                     "(target <= 3%%)  %s" % (case, 100 * fraction, checkpoints,
+    for (case, name), (fraction, checkpoints) in sorted((guard or {}).items()):
+        lines.append("  %-13s %s's divergence guard = %.1f%% of the epoch, %d weight copies  "
+                     "(target <= 3%%)  %s" % (case, name, 100 * fraction, checkpoints,
                                               "MET" if fraction <= 0.03 else "MISSED"))
     return "\n".join(lines)
 
@@ -282,7 +308,10 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS and PyTorch threads (default: NumPy's own setting)")
     parser.add_argument("--out", default=None, help="also append the tables to this file")
+    parser.add_argument("--baseline", metavar="DIR", default=None,
+                        help="also time the nncore package in DIR, as 'nncore baseline'")
     args = parser.parse_args(argv)
+    nncores = [Nncore] + ([baseline_contender(args.baseline)] if args.baseline else [])
 
     torch = configure_threads(args.threads)
     x_train, y_train, x_test, _, source = load_mnist()
@@ -300,9 +329,11 @@ def main(argv=None):
         "conv loops make a whole epoch take minutes)" % args.article_cnn_samples,
         "inference: the 10,000 test digits in slices of 256 (nncore's predict default), "
         "PyTorch under no_grad; median of %d interleaved runs" % args.runs,
-        "divergence guard: the time nncore's guard methods take within an MLP epoch, timed "
+        "divergence guard: the time nncore's guard calls take within an MLP epoch, timed "
         "around each call, over the epoch's time",
-    ]), args.out)
+    ] + (["nncore baseline: the nncore package in %s (%s)" % (
+        os.path.abspath(args.baseline), nncores[1].package.__file__)] if args.baseline else [])),
+        args.out)
     if torch is None:
         emit("PyTorch is not installed: pip install torch==2.13.0 (CPU wheel)", args.out)
 
@@ -316,7 +347,7 @@ def main(argv=None):
 
     results = {}
     for name, kind, x, batch_size in cases:
-        contenders = [Nncore(kind, x, y_train, batch_size, args.runs)]
+        contenders = [cls(kind, x, y_train, batch_size, args.runs) for cls in nncores]
         if torch is not None:
             contenders.append(Torch(kind, x, y_train, batch_size, args.runs))
         contenders.append(Handwritten(kind, x, y_train, batch_size, args.runs))
@@ -331,10 +362,10 @@ def main(argv=None):
     for name, kind, x in (("MLP", "mlp", test_flat), ("CNN", "cnn", test_images)):
         if args.only not in (None, kind):
             continue
-        contenders = [Nncore(kind, flat if kind == "mlp" else images, y_train, 32, args.runs)]
+        training = flat if kind == "mlp" else images
+        contenders = [cls(kind, training, y_train, 32, args.runs) for cls in nncores]
         if torch is not None:
-            contenders.append(Torch(kind, flat if kind == "mlp" else images, y_train, 32,
-                                    args.runs))
+            contenders.append(Torch(kind, training, y_train, 32, args.runs))
         seconds = measure_inference(contenders, x, args.runs)
         results["%s inference" % name] = seconds
         emit("", args.out)
@@ -344,7 +375,9 @@ def main(argv=None):
     guard = {}
     if args.only in (None, "mlp"):
         for batch_size in (32, 128):
-            guard["MLP b%d" % batch_size] = guard_cost(flat, y_train, batch_size, args.runs)
+            for cls in nncores:
+                guard["MLP b%d" % batch_size, cls.name] = guard_cost(cls, flat, y_train,
+                                                                     batch_size, args.runs)
     emit("", args.out)
     emit(targets(results, guard, args.threads), args.out)
     emit("load avg  %s at end" % load_average(), args.out)
