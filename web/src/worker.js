@@ -45,12 +45,14 @@ const marks = []; // [name, ms since the worker started]: where the boot's time 
 
 const booted = boot();
 booted.catch(() => {}); // the failure goes to every "init" request, not to the console
+let queue = Promise.resolve(); // commands are served in order: one that waits holds the rest
 
 self.onmessage = (message) => {
   const { id, cmd, args } = message.data;
   if (cmd === "init") return answer(id, booted);
   if (cmd === "data") return answer(id, booted.then(() => loadData((args || {}).retry)));
-  booted
+  queue = queue
+    .then(() => booted)
     .then(() => (needsData(cmd, args || {}) ? loadData() : null))
     .then(() => handle(id, cmd, args || {}))
     .catch((error) => reply(id, { error: readable(error) }));
