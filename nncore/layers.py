@@ -568,20 +568,21 @@ class MaxPool2D(Layer):
     def _first_maximum(self):
         """Flat index into X of each window's first maximum, (N, OH, OW, C).
 
-        With d_k = the flat distance from a window's corner to its element k and
-        missed_k = [no element 0..k equals the window's maximum Y], the first maximum is
-        element m with d_m = sum_k missed_k (d_{k+1} - d_k): the sum stops growing at m.
+        The position k = a*p + b of the first maximum is the number of elements before it,
+        counted as the elements that come while no element so far equals the maximum Y;
+        its flat index is the window's corner plus (a*W + b)*C.
         """
         p = self.pool_size
         width, channels = int(self.x.shape[2]), int(self.x.shape[3])
-        distance = [(a * width + b) * channels for a in range(p) for b in range(p)]
-        index = self._window_corners()
+        distance = np.array([(a * width + b) * channels for a in range(p) for b in range(p)],
+                            dtype=np.intp)
         offsets = self._offsets(self.x)
-        missed = np.ones(self.y.shape, dtype=bool)
+        missed = np.ones(self.y.shape, dtype=bool)  # no maximum among elements 0..k yet
+        first = np.zeros(self.y.shape, dtype=np.min_scalar_type(p * p - 1))
         for k in range(p * p - 1):
             missed &= offsets[k] != self.y
-            index = index + missed * (distance[k + 1] - distance[k])
-        return index
+            first += missed
+        return self._window_corners() + distance.take(first)
 
     def backward(self, grad, need_input_grad=True):
         if not need_input_grad:
