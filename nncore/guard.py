@@ -2,7 +2,7 @@
 finite loss, without copying every weight before every batch.
 
 The contract. Let W_t be the weights (and optimizer state) that batch t of a run sees:
-batch t computes its loss L_t from W_t, then updates W_t -> W_t+1. Call W_t good when its
+batch t computes its loss L_t from W_t, then updates W_t -> W_(t+1). Call W_t good when its
 weights are finite and L_t is finite.
 - A non-finite L_u (NaN or inf) stops training before batch u updates anything.
 - An update can also make the weights non-finite while its own loss was finite (an
@@ -11,7 +11,7 @@ weights are finite and L_t is finite.
   seen by no batch. So the weights are checked too, at every checkpoint (below) and at the
   end of every epoch, and non-finite weights stop training as well.
 - Either way the network goes back to the last good W_t: normally the one the previous
-  batch saw (W_u-1, or W_last at an epoch's end), earlier if the weights had turned
+  batch saw (W_(u-1), or W_last at an epoch's end), earlier if the weights had turned
   non-finite before (they stay so: inf - x is inf, and NaN stays NaN); W_1 if nothing was
   applied. "Goes back" means the weights, the optimizer's state (slots, step counts) and the
   dropout layers' random generators are as they were when that batch started: training
@@ -20,12 +20,12 @@ weights are finite and L_t is finite.
 How, cheaply. A checkpoint (a copy of all of that, once its weights are checked finite) is
 taken at the first batch and then every `every` batches; in between, the guard only notes
 which batches it let through. To go back it restores the checkpoint and replays those
-batches but the last one, which gives W_u-1 again bit for bit: the same rows, the same
-dropout draws, the same optimizer state, the same arithmetic. (So replaying assumes the
-learning rate and the other settings did not change since the checkpoint.) If the replayed
-weights turn non-finite on the way, it replays again and stops one batch short of that.
-The guard thus costs one copy every `every` batches, and a divergence at most
-2 * `every` batches more.
+batches but the last one, which gives W_(u-1) again bit for bit: the same rows, the same
+dropout draws, the same optimizer state, the same arithmetic (BLAS included, on one machine
+with one thread count). Replaying assumes that the learning rate and the other settings did
+not change since the checkpoint. If the replayed weights turn non-finite on the way, it
+replays again and stops one batch short of that. The guard thus costs one copy every
+`every` batches, and a divergence at most 2 * `every` batches more.
 """
 from __future__ import annotations
 
