@@ -85,23 +85,64 @@ def write_digits(folder, train, test, seed):
     return source
 
 
-def run_engine(page, key, job, timeout):
-    """Start one engine's worker and wait for its result, echoing its progress to stderr."""
-    page.evaluate("([key, job]) => window.runEngine(key, job)", [key, job])
-    seen, deadline = 0, time.time() + timeout
-    while True:
-        run = page.evaluate("(key) => window.runs[key]", key)
-        for line in run["log"][seen:]:
-            print("  " + line, file=sys.stderr)
-        seen = len(run["log"])
-        if run["state"] != "running":
-            break
-        if time.time() > deadline:
-            raise SystemExit("%s did not finish within %d s" % (key, timeout))
-        time.sleep(0.5)
-    if run["state"] == "failed":
-        raise SystemExit("%s failed in the browser:\n%s" % (key, run["error"]))
-    return run
+def send(page, key, command, args=None, timeout=600.0):
+    """One command to one engine's worker: {"result": ...} or {"error": why}."""
+    return page.evaluate("([key, command, args, seconds]) => window.send(key, command, args, seconds)",
+                         [key, command, args or {}, timeout])
+
+
+def measure_all(page, engines, nets, job, args, labels):
+    """Every engine, turn by turn: per network a fresh model in each worker, then round by
+    round a warm-up epoch and args.epochs timed ones (each round visits every engine once),
+    then the inference runs the same way; nncore's clocked epoch last."""
+    results = {key: {net: {"epochs": [], "losses": [], "inference": [], "accuracy": None}
+                     for net in nets} for key in engines}
+    loads = []
+
+    def log(text):
+        print("  " + text, file=sys.stderr)
+
+    for net in nets:
+        for key in engines:
+            answer = send(page, key, "build", {"kind": net}, args.timeout)
+            if "error" in answer:
+                why = "cannot build: %s" % answer["error"]
+                results[key][net].update(trainError=why, inferenceError=why)
+        for epoch in range(args.epochs + 1):
+            loads.append(os.getloadavg()[0])
+            for key in engines:
+                result = results[key][net]
+                if result.get("trainError"):
+                    continue
+                answer = send(page, key, "epoch", timeout=args.timeout)
+                if "error" in answer:
+                    result["trainError"] = answer["error"]
+                    log("%s %s cannot train: %s" % (labels[key], net, answer["error"]))
+                    continue
+                seconds, loss = answer["result"]["seconds"], answer["result"]["loss"]
+                result["losses"].append(loss)
+                if epoch:
+                    result["epochs"].append(seconds)
+                log("%s %s epoch %d%s: %.3f s, loss %.4f" % (
+                    labels[key], net, epoch, "" if epoch else " (warm-up)", seconds, loss))
+        for run in range(args.predictions + 1):
+            for key in engines:
+                result = results[key][net]
+                if result.get("inferenceError"):
+                    continue
+                answer = send(page, key, "predict", timeout=args.timeout)
+                if "error" in answer:
+                    result["inferenceError"] = answer["error"]
+                    continue
+                if run == 0:
+                    result["accuracy"] = answer["result"]["accuracy"]
+                    log("%s %s held-out accuracy %.3f" % (labels[key], net, result["accuracy"]))
+                else:
+                    result["inference"].append(answer["result"]["milliseconds"])
+        if "nncore" in engines and not args.no_profile and not results["nncore"][net].get("trainError"):
+            answer = send(page, "nncore", "profile", timeout=args.timeout)
+            results["nncore"][net]["profile"] = answer.get("result")
+    return results, loads
 
 
 def spread(values, unit, scale=1.0, digits=3):
@@ -138,7 +179,7 @@ def main(argv=None):
     parser.add_argument("--nets", default=",".join(NETS), help="mlp, cnn or both")
     parser.add_argument("--no-profile", action="store_true",
                         help="skip nncore's per-layer clock epoch")
-    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per engine")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per command to a worker (setup, build, one epoch, ...)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
     engines = [name for name in args.engines.split(",") if name]
@@ -170,29 +211,33 @@ def main(argv=None):
     job = {
         "engines": base + "engines/", "data": base + "data/", "pyodide": base + "site/pyodide/",
         "nncoreZip": base + "site/nncore.zip", "pyodideVersion": pyodide_version,
-        "nets": nets, "epochs": args.epochs, "predictions": args.predictions,
-        "batch": args.batch, "lr": args.lr, "seed": args.seed, "profile": not args.no_profile,
+        "batch": args.batch, "lr": args.lr, "seed": args.seed,
     }
-    runs, loads = {}, {}
+    abouts = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         chromium = browser.version
         page = browser.new_page()
         page.goto(base + "engines/index.html")
         for key in engines:
-            loads[key] = "%.2f" % os.getloadavg()[0]
-            print("%s (load %s)" % (labels[key], loads[key]), file=sys.stderr)
-            runs[key] = run_engine(page, key, dict(job, engine=key), args.timeout)
+            page.evaluate("(key) => window.start(key)", key)
+            answer = send(page, key, "setup", dict(job, engine=key), args.timeout)
+            if "error" in answer:
+                raise SystemExit("%s did not start: %s" % (labels[key], answer["error"]))
+            abouts[key] = answer["result"]
+            print("%s started" % labels[key], file=sys.stderr)
+        results, loads = measure_all(page, engines, nets, job, args, labels)
         browser.close()
     server.shutdown()
+    runs = {key: {"about": abouts[key], "results": results[key]} for key in engines}
 
     abouts = {key: run["about"] for key, run in runs.items()}
     notes = [
         "site built in %.1f s (web.build, default: its own Pyodide copy); served from localhost"
         % build_seconds,
-        "each engine in a fresh Web Worker of one page, one after another; "
-        "1-min load average at each engine's start: %s"
-        % ", ".join("%s %s" % (key, loads[key]) for key in engines),
+        "each engine in its own Web Worker of one page; one engine at a time, turn by turn "
+        "epoch by epoch; 1-min load average at the epoch rounds' starts: %.2f-%.2f"
+        % (min(loads), max(loads)),
         "digits: %s; %d shuffled training digits (seed %d), %d held-out test digits"
         % (source, args.train, args.seed, args.test),
         "SGD lr %g, no momentum, batch %d, softmax cross-entropy; median (min-max) of %d epochs "

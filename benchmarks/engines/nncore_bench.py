@@ -91,8 +91,11 @@ def predict(arguments=None):
 
 
 def profile(arguments=None):
-    """Milliseconds of one more epoch spent in each layer's forward / backward and in the
-    optimizer, by wrapping those methods with a clock (the epoch's own total included)."""
+    """Milliseconds of one more epoch spent in each layer's forward / backward, the loss, the
+    optimizer, the divergence guard and the accuracy count, by wrapping those methods with a
+    clock; the rest is the loop itself (the batch gather with take, the events)."""
+    from nncore import guard
+
     network = state["network"]
     spent = {}
 
@@ -104,6 +107,16 @@ def profile(arguments=None):
             return result
         return wrapper
 
+    class ClockedLoss:
+        def __init__(self, loss):
+            self.loss = loss
+
+        def __getattr__(self, name):
+            return getattr(self.loss, name)
+
+        def __call__(self, outputs, targets):
+            return clocked("loss (softmax cross-entropy)", self.loss)(outputs, targets)
+
     wrapped = []
     for number, layer in enumerate(network.layers, 1):
         for part in ("forward", "backward"):
@@ -111,12 +124,24 @@ def profile(arguments=None):
             setattr(layer, part, clocked(name, getattr(layer, part)))
             wrapped.append((layer, part))
     network.optimizer.step = clocked("optimizer step", network.optimizer.step)
-    start = time.perf_counter()
-    epoch()
-    total = time.perf_counter() - start
-    for layer, part in wrapped:
-        delattr(layer, part)
-    del network.optimizer.step
+    network._correct = clocked("accuracy count", network._correct)
+    loss = network.loss
+    network.loss = ClockedLoss(loss)
+    originals = {part: getattr(guard.DivergenceGuard, part) for part in ("starting", "passed")}
+    for part, method in originals.items():
+        setattr(guard.DivergenceGuard, part, clocked("divergence guard", method))
+    try:
+        start = time.perf_counter()
+        epoch()
+        total = time.perf_counter() - start
+    finally:
+        for part, method in originals.items():
+            setattr(guard.DivergenceGuard, part, method)
+        network.loss = loss
+        del network._correct
+        del network.optimizer.step
+        for layer, part in wrapped:
+            delattr(layer, part)
     rows = [[name, 1000 * seconds] for name, seconds in spent.items()]
-    rows.append(["rest (loss, batch gather, guard, loop)", 1000 * (total - sum(spent.values()))])
+    rows.append(["rest (batch gather, loop, events)", 1000 * (total - sum(spent.values()))])
     return json.dumps({"total": 1000 * total, "rows": rows})

@@ -1,32 +1,75 @@
-/* One engine per worker (benchmarks/browser_engines.py): the page starts a fresh worker for
- * each engine, posts it a job, and gets back {progress} messages and one {done} or {error}.
+/* One engine per worker (benchmarks/browser_engines.py): the page starts one worker per
+ * engine; Python sends the commands below to one worker at a time, so the engines never
+ * run at the same moment, and takes turns between them epoch by epoch.
  *
  * Every engine gets the same digits (float32 pixels in [0, 1], uint8 labels), the same two
  * networks (MLP 784-128-10 ReLU; CNN conv(8, 3x3 valid)-ReLU-maxpool(2)-dense(10)), softmax
  * cross-entropy, plain SGD, the same batch size, a shuffle every epoch. An engine's model
  * offers epoch() -> mean loss and predict() -> the labels of the held-out digits; this file
- * times them all the same way (performance.now() around the call).
+ * times them all the same way (performance.now() around the call, inside the worker).
  */
 "use strict";
 
+let engine = null; // {about, build(kind, data, job) -> model}, from ENGINES[job.engine]
+let model = null; // {epoch() -> mean loss, predict() -> labels, profile?, dispose?}
+let data = null;
+let job = null;
+
+/* Protocol: the page posts {id, cmd, args}; the worker answers {id, result} or {id, error}. */
 self.onmessage = async (message) => {
-  const job = message.data;
+  const { id, cmd, args } = message.data;
   try {
-    const data = {
+    self.postMessage({ id, result: await COMMANDS[cmd](args || {}) });
+  } catch (error) {
+    self.postMessage({ id, error: readable(error), stack: String((error && error.stack) || error) });
+  }
+};
+
+const COMMANDS = {
+  /* Download the digits, start the engine: {about} */
+  async setup(args) {
+    job = args;
+    data = {
       trainX: new Float32Array(await bytes(job.data + "train_x.f32")),
       trainY: new Uint8Array(await bytes(job.data + "train_y.u8")),
       testX: new Float32Array(await bytes(job.data + "test_x.f32")),
       testY: new Uint8Array(await bytes(job.data + "test_y.u8")),
     };
     const started = performance.now();
-    const engine = await ENGINES[job.engine](job);
+    engine = await ENGINES[job.engine](job);
     engine.about.setupSeconds = (performance.now() - started) / 1000;
-    const results = {};
-    for (const kind of job.nets) results[kind] = await measure(engine, kind, data, job);
-    self.postMessage({ done: { about: engine.about, results } });
-  } catch (error) {
-    self.postMessage({ error: String((error && error.stack) || error) });
-  }
+    return engine.about;
+  },
+
+  /* A fresh network of the kind "mlp" or "cnn", its data in the engine's own format. */
+  async build({ kind }) {
+    if (model && model.dispose) model.dispose();
+    model = null;
+    model = await engine.build(kind, data, job);
+    return kind;
+  },
+
+  /* One training epoch: {seconds, loss}. */
+  async epoch() {
+    const start = performance.now();
+    const loss = await model.epoch();
+    return { seconds: (performance.now() - start) / 1000, loss: Number(loss) };
+  },
+
+  /* Labels of the held-out digits: {milliseconds, accuracy}. */
+  async predict() {
+    const start = performance.now();
+    const labels = await model.predict();
+    const milliseconds = performance.now() - start;
+    let right = 0;
+    for (let i = 0; i < data.testY.length; i++) right += labels[i] === data.testY[i] ? 1 : 0;
+    return { milliseconds, accuracy: right / data.testY.length };
+  },
+
+  /* Where the engine's time goes in one more epoch (nncore only), or null. */
+  async profile() {
+    return model.profile ? model.profile() : null;
+  },
 };
 
 async function bytes(url) {
@@ -35,64 +78,12 @@ async function bytes(url) {
   return response.arrayBuffer();
 }
 
-function progress(text) {
-  self.postMessage({ progress: text });
-}
-
 function readable(error) {
   const text = String((error && error.message) || error);
   const kernel = /Kernel '(\w+)' not registered for backend '(\w+)'/.exec(text);
   if (kernel) return `no ${kernel[1]} kernel on ${kernel[2]}`;
   const lines = text.trim().split("\n").filter((line) => line.trim());
   return lines.length ? lines[lines.length - 1] : "unknown error";
-}
-
-/* A warm-up epoch, then job.epochs timed ones; a warm-up prediction, then job.predictions
- * timed ones; the accuracy on the held-out digits from the first prediction. */
-async function measure(engine, kind, data, job) {
-  const result = { epochs: [], losses: [], inference: [], accuracy: null };
-  let model;
-  try {
-    model = await engine.build(kind, data, job);
-  } catch (error) {
-    result.trainError = result.inferenceError = "cannot build: " + readable(error);
-    return result;
-  }
-  try {
-    for (let epoch = 0; epoch <= job.epochs; epoch++) {
-      const start = performance.now();
-      const loss = await model.epoch();
-      const seconds = (performance.now() - start) / 1000;
-      if (epoch > 0) result.epochs.push(seconds);
-      else result.warmup = seconds;
-      result.losses.push(loss);
-      progress(`${job.engine} ${kind} epoch ${epoch}${epoch ? "" : " (warm-up)"}: ` +
-               `${seconds.toFixed(3)} s, loss ${Number(loss).toFixed(4)}`);
-    }
-  } catch (error) {
-    result.trainError = readable(error);
-    progress(`${job.engine} ${kind} cannot train: ${result.trainError}`);
-  }
-  try {
-    for (let run = 0; run <= job.predictions; run++) {
-      const start = performance.now();
-      const labels = await model.predict();
-      const milliseconds = performance.now() - start;
-      if (run > 0) result.inference.push(milliseconds);
-      if (run === 0) {
-        let right = 0;
-        for (let i = 0; i < data.testY.length; i++) right += labels[i] === data.testY[i] ? 1 : 0;
-        result.accuracy = right / data.testY.length;
-      }
-    }
-    progress(`${job.engine} ${kind} inference: ${result.inference.map((ms) => ms.toFixed(1))} ms,` +
-             ` held-out accuracy ${result.accuracy}`);
-  } catch (error) {
-    result.inferenceError = readable(error);
-  }
-  if (model.profile && job.profile) result.profile = await model.profile();
-  if (model.dispose) model.dispose();
-  return result;
 }
 
 /* A seeded shuffle (mulberry32), so every engine draws its own order the same way. */
