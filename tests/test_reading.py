@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from nncore import datasets, preprocess, pretrained, tasks
-from nncore.lab.reading import MIN_CONFIDENCE, reading
+from nncore import Network
+from nncore.lab.reading import MIN_CONFIDENCE, read_drawing, reading
+from nncore.layers import Dense
 
 PEN_WIDTH = 20  # the shared pad's pen on its 280 px canvas (pad/pad.js)
 
@@ -93,3 +95,26 @@ def test_measure_ink_of_an_empty_and_a_drawn_canvas():
     # scale invariant: the same drawing on a canvas half the size measures the same
     half = preprocess.measure_ink(drawn([(0.5, 0.2), (0.5, 0.8)], width=10, size=140))
     assert abs(half["strokes"] - ink["strokes"]) < 1.0
+
+
+def test_read_drawing_gives_both_hosts_the_image_the_answer_and_the_views():
+    network = pretrained.load("mnist-cnn")
+    canvas = drawn([(0.5, 0.15), (0.5, 0.85)])  # a vertical stroke: a 1
+    drawing = read_drawing(network, canvas)
+    assert drawing["digit_image"].shape == (28, 28)
+    np.testing.assert_array_equal(drawing["digit_image"], preprocess.canvas_to_mnist(canvas))
+    np.testing.assert_allclose(drawing["probabilities"], tasks.probabilities(
+        network, drawing["digit_image"][None])[0], rtol=1e-6)
+    assert drawing["reading"] == reading(drawing["probabilities"],
+                                         preprocess.measure_ink(canvas))
+    assert drawing["reading"]["sure"] and drawing["reading"]["digit"] == 1
+    assert [view["layer"] for view in drawing["views"]] == list(
+        range(1, len(network.layers) + 1))
+
+
+def test_read_drawing_of_an_empty_pad_is_none_and_a_non_digit_network_is_refused():
+    network = pretrained.load("mnist-mlp")
+    assert read_drawing(network, np.zeros((280, 280, 4), np.uint8)) is None
+    xor_network = Network([Dense(1)], input_shape=(2,))
+    with pytest.raises(tasks.DataMismatch):
+        read_drawing(xor_network, drawn([(0.5, 0.15), (0.5, 0.85)]))

@@ -12,9 +12,8 @@ from app import chart_view, resources, state
 from app.images import enlarge
 from app.pad import drawing_pad
 from app.panels import inside
-from nncore.lab.reading import reading
-from nncore.preprocess import canvas_to_mnist, measure_ink
-from nncore.tasks import DataMismatch, check_fits, probabilities
+from nncore.lab.reading import read_drawing
+from nncore.tasks import DataMismatch, check_fits
 
 TRAINED = "trained"
 CHOICE_LABELS = {**resources.PRETRAINED_LABELS, TRAINED: "Your model"}
@@ -60,26 +59,24 @@ def render() -> None:
         if problem is not None:
             st.warning(problem)
             return
-        try:
-            digit = None if image is None else canvas_to_mnist(image)
-        except ValueError:
-            digit = None
-        if digit is None:
+        # the 28x28 image, the probabilities, the answer or "not sure" (too little ink, low
+        # probability) and every layer's output: nncore.lab.reading, as in the web page
+        drawing = None if image is None else read_drawing(network, image)
+        if drawing is None:
             st.info("Draw a digit from 0 to 9 in the box: the network reads it as soon "
                     "as you lift the pen.", icon=":material/draw:")
             return
-        chances = probabilities(network, digit[None])[0]  # (28, 28) -> (10,)
-        # the answer, or "not sure" (too little ink, low probability): nncore.lab.reading
-        said = reading(chances, measure_ink(image))
+        said = drawing["reading"]
         picture, answer = st.columns([1, 2])
-        picture.image(enlarge(digit, 4), caption="What the network sees (28×28)", clamp=True)
+        picture.image(enlarge(drawing["digit_image"], 4), caption="What the network sees (28×28)",
+                      clamp=True)
         if said["sure"]:
             answer.markdown(f"### It reads **{said['digit']}**")
             answer.markdown(f"with {said['confidence']:.0%} confidence")
         else:
             answer.markdown("### Not sure")
             answer.markdown(said["message"])
-        rows = [{"digit": index, "probability": float(value)}
-                for index, value in enumerate(chances)]
+        rows = [{"digit": index, "probability": value}
+                for index, value in enumerate(drawing["probabilities"])]
         chart_view.show(st, "probabilities", probabilities=rows)
-        inside.render_activations(network, digit)
+        inside.render_activations(drawing["views"])

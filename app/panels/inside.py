@@ -41,9 +41,8 @@ def crisp(picture: dict, pixels: int) -> np.ndarray:
 # ------------------------------------------------------------------ the Draw tab's views
 
 
-def render_activations(network, digit) -> None:
-    """Every layer's output for the drawn digit, under the Draw tab's answer."""
-    views = inside.activations(network, digit)
+def render_activations(views) -> None:
+    """Every layer's output for the drawn digit (inside.activations), under the answer."""
     st.markdown("#### Inside the network")
     st.caption("What each layer outputs for this digit. Feature maps: black 0, white the "
                "layer's largest value (grey 0 when it has negative values). At most "

@@ -13,11 +13,15 @@ preprocess.measure_ink, then read by the two pretrained networks:
     top probability >= 0.6: 98.2% of digits with the MLP, 99.0% with the CNN (counting the
         two ink rules as well); at 0.7 the MLP would keep only 96.9%
 
-Pure Python and NumPy, so the page (Pyodide) and the Streamlit app say the same words.
+Pure Python and NumPy, so the page (Pyodide) and the Streamlit app say the same words:
+both hosts read a drawing with `read_drawing` and only lay out what it returns.
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .. import preprocess, tasks
+from . import inside
 
 MIN_STROKES = 8.0  # a drawing shorter than this many pen widths is too little ink
 MIN_HEIGHT_RATIO = 0.3  # box height / width below this: flatter than any MNIST digit
@@ -45,3 +49,22 @@ def reading(probabilities, ink=None) -> dict:
         return {"digit": digit, "confidence": confidence, "sure": True,
                 "message": "It reads %d (%.0f%% sure)" % (digit, 100 * confidence)}
     return {"digit": digit, "confidence": confidence, "sure": False, "message": message}
+
+
+def read_drawing(network, image):
+    """A drawing read by a digit network: everything the Draw tab shows, in both hosts.
+
+    image: the pad's pixels, any canvas preprocess.canvas_to_mnist takes. Returns None when
+    nothing is drawn, else {"digit_image": the (28, 28) float32 image the network sees,
+    "probabilities": its 10 probabilities (floats), "reading": reading(...) for them and the
+    drawing's ink, "views": inside.activations, every layer's output for this digit}.
+    Raises tasks.DataMismatch when the network does not read 28x28 digits into 10 classes.
+    """
+    tasks.check_fits(network.input_shape, network.output_shape, "mnist")
+    ink = preprocess.measure_ink(image)
+    if ink["pixels"] == 0:
+        return None
+    digit = preprocess.canvas_to_mnist(image)
+    chances = tasks.probabilities(network, digit[None])[0]  # (1, 28, 28) -> (10,)
+    return {"digit_image": digit, "probabilities": [float(p) for p in chances],
+            "reading": reading(chances, ink), "views": inside.activations(network, digit)}

@@ -251,25 +251,19 @@ def predict(path, preview, width, height, model):
     network = choose_model(model)
     pixels = np.frombuffer(open(path, "rb").read(), dtype=np.uint8)
     image = pixels.reshape(int(height), int(width), 4)
-    try:
-        digit_image = nncore.preprocess.canvas_to_mnist(image)
-    except ValueError as error:
-        if "empty" in str(error):
-            return {"digit": None, "message": "Draw a digit in the box"}
-        raise
-    nncore.tasks.check_fits(network.input_shape, network.output_shape, "mnist")
     start = time.time()
-    probabilities = nncore.tasks.probabilities(network, digit_image[np.newaxis])[0]  # (10,)
+    # the 28x28 image, the probabilities, the answer or "not sure" and every layer's output:
+    # nncore.lab.reading, as in the Streamlit app
+    drawing = _lab_module("reading").read_drawing(network, image)
+    if drawing is None:
+        return {"digit": None, "message": "Draw a digit in the box"}
     with open(preview, "wb") as handle:
-        handle.write(digit_image.astype(np.float32).tobytes())
-    # the answer, or "not sure" (too little ink, flat, low probability): nncore.lab.reading
-    answer = nncore.lab.reading.reading(probabilities, nncore.preprocess.measure_ink(image))
-    inside = _lab_module("inside")
-    views = inside.activations(network, digit_image)  # every layer's output for this digit
+        handle.write(drawing["digit_image"].astype(np.float32).tobytes())
+    answer, views = drawing["reading"], drawing["views"]
     return {"digit": answer["digit"], "confidence": answer["confidence"],
             "sure": answer["sure"], "message": answer["message"],
-            "probabilities": [float(p) for p in probabilities],
-            "views": views, "strip": inside.strip_rows(views),
+            "probabilities": drawing["probabilities"],
+            "views": views, "strip": _lab_module("inside").strip_rows(views),
             "predict_seconds": time.time() - start}
 
 
