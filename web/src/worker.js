@@ -15,10 +15,11 @@
  *   boot  Python, NumPy, nncore: what the first view needs. "init" answers when it is done,
  *         with the load events so far replayed, so the page shows progress from the start.
  *   data  the MNIST subset and the pretrained weights (config.json "data_files"), downloaded
- *         during the boot, given to Python on the page's "data" request after Ready. A
- *         command that needs them (a pretrained model, an MNIST run, the backprop walk)
- *         waits for them instead of failing.
- * Every download starts at once, so on a slow network they overlap with Python's start.
+ *         once Python's runtime is in (while NumPy and nncore load), given to Python on the
+ *         page's "data" request after Ready. A command that needs them (a pretrained model,
+ *         an MNIST run, the backprop walk) waits for them, and holds the commands after it.
+ * nncore.zip, bridge.py and numpy.data download at once, so on a slow network they overlap
+ * with Python's start; Pyodide's own files come as soon as config.json says where it is.
  *
  * Only APIs that Pyodide 0.17 (the offline test runtime) and current releases share are
  * used: loadPyodide, loadPackage, runPython, globals.get, FS (pyodide._module.FS in 0.17).
