@@ -102,6 +102,11 @@ class TrainerPool:
                 return list(self._waiting).index(session) + 1
             return None
 
+    def training(self) -> int:
+        """How many sessions hold a slot now."""
+        with self._lock:
+            return len(self._training)
+
     def snapshot(self) -> dict:
         """{'slots', 'training': [ids], 'waiting': [ids in order]}."""
         with self._lock:

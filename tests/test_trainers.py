@@ -55,6 +55,17 @@ def test_two_trainers_two_train_and_the_third_waits_for_either():
     assert sorted(trainers.snapshot()["training"]) == ["c", "d"]
 
 
+def test_training_counts_the_sessions_that_hold_a_slot_not_those_in_line():
+    trainers, _ = pool(2)
+    assert trainers.training() == 0
+    trainers.request("a")
+    assert trainers.training() == 1
+    trainers.request("b"), trainers.request("c")
+    assert trainers.training() == 2
+    trainers.release("a"), trainers.release("b"), trainers.release("c")
+    assert trainers.training() == 0
+
+
 @pytest.mark.parametrize("why", ["finished", "paused", "stopped"])
 def test_a_run_that_ends_pauses_or_stops_gives_its_slot_to_the_next(why):
     # the app calls release() for all three; they differ only in why the run is not active

@@ -1,8 +1,8 @@
 """Train tab: the training settings, the run's controls, and the live view.
 
 The training itself is the session's (nncore.lab.Session), stepped by `live`, a fragment
-that Streamlit reruns on a timer while a run is active: each rerun trains for about
-STEP_SECONDS, then draws the status and the charts from the session's rows. Between two
+that Streamlit reruns on a timer while a run is active: each rerun trains for a share of
+LIVE_SECONDS (TRAINING_SHARE), then draws the status and the charts from the session's rows. Between two
 reruns the server is free, so every other tab stays live while the network trains (a digit
 drawn mid-run is answered at once), and a Build edit never ends a run.
 
@@ -29,9 +29,12 @@ LIVE_SECONDS = 0.4  # the live fragment reruns this often while a run trains
 # ... and this often while it waits in line for a trainer: a waiting session only asks the
 # pool and redraws its status line, and a class of them should not keep the server busy
 WAITING_SECONDS = 1.0
-# training done per rerun: the rest of the time the server is free. A digit drawn mid-run
-# waits at most this long (plus the live view's redraw) before its own rerun starts.
-STEP_SECONDS = 0.2
+# Every session's training runs in this one Python process, one thread at a time (the GIL):
+# together the runs that hold a trainer train for this share of the time, each for
+# LIVE_SECONDS * TRAINING_SHARE / (runs training) per rerun (0.2 s alone, 0.1 s each for
+# two). The rest is for everything else: a digit drawn in any session meanwhile is answered
+# within ~0.1-0.2 s (at 0.2 s each for two runs, a drawing waited twice as long).
+TRAINING_SHARE = 0.5
 ACTIVE = ("running", "evaluating")
 
 
@@ -219,7 +222,7 @@ def _live(visible: bool, every) -> None:
     # due, so a drawn digit is not kept waiting behind a slice of training
     last = st.session_state.get("last_step", 0.0)
     if active and ahead == 0 and time.perf_counter() - last >= LIVE_SECONDS * 0.8:
-        session.step(STEP_SECONDS)
+        session.step(LIVE_SECONDS * TRAINING_SHARE / max(1, pool.training()))
         st.session_state.last_step = time.perf_counter()
     report = session.report()
     if ahead:
