@@ -6,12 +6,18 @@
 
 Builds the site the default way (`web.build`, as benchmarks/browser.py does) for its Pyodide
 folder and its nncore.zip, i.e. the runtime and the code the site's worker runs; serves it,
-benchmarks/engines/ (a page and a worker) and the digits from localhost; drives
-/usr/bin/chromium with Playwright. The engines run one after another, each in a fresh Web
-Worker of the same page (nncore runs in a worker on the site too):
-  * nncore in Pyodide, through its public Network.from_spec / compile / fit / predict;
-  * TensorFlow.js 4.22 on its wasm backend and on its cpu backend (plain JavaScript);
+benchmarks/engines/ (a page and a worker script) and the digits from localhost; drives
+/usr/bin/chromium with Playwright. Each engine runs in its own Web Worker of one page (nncore
+runs in a worker on the site too):
+  * nncore in Pyodide, through its public Network.from_spec / compile / fit / predict, with
+    float32 one-hot targets as the site's session trains (benchmarks/engines/nncore_bench.py);
+  * TensorFlow.js 4.22 on its wasm backend and on its cpu backend (plain JavaScript): a
+    tf.sequential model, optimizer.minimize per batch, the loss read back per batch (nncore
+    and TF.js predict in slices of 256, nncore's default);
   * ConvNetJS 0.3.0 (one sample at a time by design; its Trainer steps once per batch).
+Only one engine computes at any moment: Python sends one command at a time, and the engines
+take turns epoch by epoch (every engine's warm-up epoch, then every engine's first timed
+epoch, ...), so that a shared machine's changing load falls on all of them alike.
 The same networks for all: MLP 784-128-10 ReLU; CNN conv(8, 3x3, valid)-ReLU-maxpool(2)-
 dense(10); softmax cross-entropy, SGD (no momentum) lr 0.05, batch 32; the same shuffled
 2,000 training digits (nncore.datasets.load_mnist(), the bundled 10k subset), a new shuffle
