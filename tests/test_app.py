@@ -170,7 +170,8 @@ def test_pause_step_resume_and_continue_move_the_epoch_counter():
     assert session.curves.epoch_count == 2
     assert app.button(key="pause_button").label == "Resume"
     app.button(key="pause_button").click().run()
-    assert session.status == "running"
+    # resumed: the rerun trains on (at full speed the last 18 XOR epochs may all fit in it)
+    assert session.status in ("running", "finished") and session.curves.epoch_count > 2
     for _ in range(50):
         if session.status == "finished":
             break

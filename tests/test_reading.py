@@ -4,8 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nncore import datasets, preprocess, pretrained, tasks
-from nncore import Network
+from nncore import Network, datasets, preprocess, pretrained, tasks
 from nncore.lab.reading import MIN_CONFIDENCE, read_drawing, reading
 from nncore.layers import Dense
 

@@ -2,9 +2,9 @@
 
 The training itself is the session's (nncore.lab.Session), stepped by `live`, a fragment
 that Streamlit reruns on a timer while a run is active: each rerun trains for a share of
-LIVE_SECONDS (TRAINING_SHARE), then draws the status and the charts from the session's rows. Between two
-reruns the server is free, so every other tab stays live while the network trains (a digit
-drawn mid-run is answered at once), and a Build edit never ends a run.
+LIVE_SECONDS (TRAINING_SHARE), then draws the status and the charts from the session's rows.
+Between two reruns the server is free, so every other tab stays live while the network
+trains (a digit drawn mid-run is answered at once), and a Build edit never ends a run.
 
 One server holds a whole class, so an active run trains only while it holds one of the
 server's trainer slots (app.trainers: NNCORE_TRAINERS of them, one per core by default).
