@@ -70,8 +70,11 @@ class CrossEntropy(Loss):
         grad /= sums  # softmax(z)
         targets = np.asarray(targets)
         if targets.ndim == 1:
-            # integer labels: <y_n, z_n> is the label's logit, at flat index n*C + label
-            picked = np.arange(n) * outputs.shape[-1] + targets
+            # integer labels: <y_n, z_n> is the label's logit, at flat index n*C + label.
+            # Indices in NumPy's own index type: int64 labels on a 32-bit NumPy (Pyodide)
+            # would make int64 indices, which take() refuses to cast down
+            picked = (np.arange(n, dtype=np.intp) * int(outputs.shape[-1])
+                      + targets.astype(np.intp, copy=False))
             loss = float((np.log(sums[:, 0]) - shifted.take(picked)).sum()) / n
             grad.reshape(-1)[picked] -= 1  # y is 1 there
         else:

@@ -202,3 +202,21 @@ def test_model_files_resume_and_refuse_the_bomb_in_the_browser(python):
     straight.fit(x, y, epochs=3, batch_size=2, shuffle=False)
     for found, expected in zip(answer["weights"], straight.parameters()):
         np.testing.assert_allclose(found, expected, rtol=0, atol=1e-12)
+
+
+def test_training_with_int64_labels_in_the_browser_equals_cpython(python):
+    """Integer labels as nncore.datasets gives them (int64) on a NumPy whose index type is
+    32-bit: cross_entropy's label indexing must not depend on the default integer."""
+    program = (
+        "import json, numpy as np, nncore\n"
+        "from nncore.layers import Dense\n"
+        "x = np.linspace(-1, 1, 24, dtype=np.float32).reshape(6, 4)\n"
+        "y = np.array([0, 1, 2, 0, 1, 2], dtype=np.int64)\n"
+        "network = nncore.Network([Dense(3, activation='softmax')], input_shape=(4,), seed=0)\n"
+        "network.compile(loss='cross_entropy', optimizer='sgd', lr=0.5)\n"
+        "history = network.fit(x, y, epochs=3, batch_size=3, seed=0)\n"
+        "json.dumps([float(value) for value in history.history['loss']])")
+    namespace = {}
+    exec(program.rsplit("\n", 1)[0], namespace)
+    expected = [float(value) for value in namespace["history"].history["loss"]]
+    assert np.allclose(python(program), expected, rtol=1e-5)
