@@ -203,20 +203,31 @@ def inference_report(title, seconds, samples):
 
 
 def guard_cost(contender_class, x, y, batch_size, runs):
-    """(seconds nncore's divergence guard spends in a training epoch of the MLP over the
-    epoch's seconds, checkpoints per epoch). Every guard call is timed: the methods of
+    """(the CPU time nncore's divergence guard takes in a training epoch of the MLP over the
+    epoch's CPU time, weight copies per epoch). Every guard call is timed: the methods of
     nncore.guard.DivergenceGuard, or, for an nncore from before that module, np.copyto (its
-    training loop's only use of it was copying every weight before every batch)."""
-    spent = [0.0]
+    training loop's only use of it was copying every weight before every batch). CPU time,
+    not wall time: a busy machine's preemptions would land in the timed calls as well. The
+    timer's own cost per call (measured on a call that does nothing) is taken off."""
+    spent, calls, depth = [0.0], [0], [0]
 
     def timing(function):
         def timed_call(*args, **kwargs):
-            start = time.perf_counter()
+            depth[0] += 1
+            start = time.thread_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                spent[0] += time.perf_counter() - start
+                depth[0] -= 1
+                if depth[0] == 0:  # a call inside a timed call is counted once
+                    spent[0] += time.thread_time() - start
+                    calls[0] += 1
         return timed_call
+
+    nothing = timing(lambda: None)
+    for _ in range(20000):
+        nothing()
+    timer_cost = spent[0] / calls[0]
 
     package = contender_class.package or __import__("nncore")
     guard = getattr(package, "guard", None)
@@ -233,10 +244,11 @@ def guard_cost(contender_class, x, y, batch_size, runs):
         contender.epoch()
         fractions = []
         for _ in range(runs):
-            spent[0] = 0.0
-            start = time.perf_counter()
+            spent[0], calls[0] = 0.0, 0
+            start = time.process_time()
             contender.epoch()
-            fractions.append(spent[0] / (time.perf_counter() - start))
+            guard_seconds = max(spent[0] - calls[0] * timer_cost, 0.0)
+            fractions.append(guard_seconds / (time.process_time() - start))
     finally:
         for name, function in originals.items():
             setattr(owner, name, function)
@@ -329,8 +341,8 @@ def main(argv=None):
         "conv loops make a whole epoch take minutes)" % args.article_cnn_samples,
         "inference: the 10,000 test digits in slices of 256 (nncore's predict default), "
         "PyTorch under no_grad; median of %d interleaved runs" % args.runs,
-        "divergence guard: the time nncore's guard calls take within an MLP epoch, timed "
-        "around each call, over the epoch's time",
+        "divergence guard: the CPU time nncore's guard calls take within an MLP epoch, timed "
+        "around each call (less the timer's own cost), over the epoch's CPU time",
     ] + (["nncore baseline: the nncore package in %s (%s)" % (
         os.path.abspath(args.baseline), nncores[1].package.__file__)] if args.baseline else [])),
         args.out)
