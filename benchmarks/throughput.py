@@ -161,6 +161,10 @@ class Article:
 
 # ----------------------------------------------------------------------------- measuring
 
+# what a run's seconds are: wall time, or with --cpu-time the process's CPU time (all its
+# threads), which a busy machine's preemptions do not inflate; main() sets it
+clock = time.perf_counter
+
 
 def measure(contenders, warmup=True):
     """Interleaved rounds; returns {name: [seconds per full epoch, ...]} and last losses."""
@@ -172,9 +176,9 @@ def measure(contenders, warmup=True):
     for round_number in range(max(c.runs for c in contenders)):
         for contender in contenders:
             if round_number < contender.runs:
-                start = time.perf_counter()
+                start = clock()
                 losses[contender.name] = contender.epoch()
-                seconds[contender.name].append((time.perf_counter() - start) * contender.scale)
+                seconds[contender.name].append((clock() - start) * contender.scale)
     return seconds, losses
 
 
@@ -185,9 +189,9 @@ def measure_inference(contenders, x, runs):
     seconds = {c.name: [] for c in contenders}
     for _ in range(runs):
         for contender in contenders:
-            start = time.perf_counter()
+            start = clock()
             contender.predict(x)
-            seconds[contender.name].append(time.perf_counter() - start)
+            seconds[contender.name].append(clock() - start)
     return seconds
 
 
@@ -322,7 +326,12 @@ def main(argv=None):
     parser.add_argument("--out", default=None, help="also append the tables to this file")
     parser.add_argument("--baseline", metavar="DIR", default=None,
                         help="also time the nncore package in DIR, as 'nncore baseline'")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time by the process's CPU time, not wall time (on a busy "
+                             "machine; fair with --threads 1, where no thread spins idle)")
     args = parser.parse_args(argv)
+    global clock
+    clock = time.process_time if args.cpu_time else time.perf_counter
     nncores = [Nncore] + ([baseline_contender(args.baseline)] if args.baseline else [])
 
     torch = configure_threads(args.threads)
@@ -339,6 +348,8 @@ def main(argv=None):
         "runs %d (it is slow), always batch 1, float64 weights" % (args.runs, args.article_runs),
         "CNN per-sample: %d samples timed per run and scaled to the full epoch (its scipy-free "
         "conv loops make a whole epoch take minutes)" % args.article_cnn_samples,
+        "seconds are %s" % ("the process's CPU time (--cpu-time)" if args.cpu_time
+                            else "wall-clock time"),
         "inference: the 10,000 test digits in slices of 256 (nncore's predict default), "
         "PyTorch under no_grad; median of %d interleaved runs" % args.runs,
         "divergence guard: the CPU time nncore's guard calls take within an MLP epoch, timed "
