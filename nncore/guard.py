@@ -43,6 +43,7 @@ class DivergenceGuard:
         self.network = network
         self.x, self.y = x, y
         self.params = network.parameters()
+        self.dropouts = [layer for layer in network.layers if isinstance(layer, Dropout)]
         self.weights = None  # the checkpoint's weights, one array per parameter
         self.optimizer_state = None
         self.generators = None  # each dropout layer's random generator state
@@ -56,8 +57,8 @@ class DivergenceGuard:
     def starting(self):
         """A batch is about to be drawn: if it is the next checkpoint's, note the dropout
         generators now, before they draw its masks."""
-        if self._due():
-            self.next_generators = [layer.rng.bit_generator.state for layer in self._dropouts()]
+        if self.dropouts and self._due():
+            self.next_generators = [layer.rng.bit_generator.state for layer in self.dropouts]
 
     def passed(self, batch):
         """`batch` (rows of x and y) gave a finite loss and its update comes next; False
@@ -84,14 +85,11 @@ class DivergenceGuard:
         self.applied = []
         self.checkpoints += 1
 
-    def _dropouts(self):
-        return [layer for layer in self.network.layers if isinstance(layer, Dropout)]
-
     def rewind(self):
         """Back to the last good state: the checkpoint, then every batch applied since it
         but the last, as long as the weights stay finite."""
         if self.weights is None:  # no batch was applied: only the first masks were drawn
-            for layer, state in zip(self._dropouts(), self.next_generators):
+            for layer, state in zip(self.dropouts, self.next_generators):
                 layer.rng.bit_generator.state = state
             return
         wanted = len(self.applied) - 1
@@ -106,7 +104,7 @@ class DivergenceGuard:
         for p, saved in zip(self.params, self.weights):
             np.copyto(p, saved)
         self.network.optimizer.load_state(self.params, self.optimizer_state)
-        for layer, state in zip(self._dropouts(), self.generators):
+        for layer, state in zip(self.dropouts, self.generators):
             layer.rng.bit_generator.state = state
         for done, batch in enumerate(self.applied[:count]):
             _, _, grad = self.network._batch_loss(self.x[batch], self.y[batch])
