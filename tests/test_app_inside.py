@@ -85,5 +85,5 @@ def test_the_draw_tab_shows_every_layer_of_the_pretrained_cnn(monkeypatch):
     assert "Inside the network" in page
     for title in ("1 · conv2d", "2 · relu", "3 · maxpool2d", "6 · maxpool2d", "13 · softmax"):
         assert f"**{title}**" in page
-    assert "the first 16 of 32 channels" in page
-    assert "7 · flatten: the first 128 of 800 units" in texts(app.caption)
+    assert "the first 16 of 24 channels" in page and "the first 16 of 48 channels" in page
+    assert "7 · flatten: the first 128 of 1200 units" in texts(app.caption)

@@ -213,7 +213,7 @@ def test_continue_training_the_pretrained_cnn_with_a_tiny_lr_keeps_it_accurate()
     assert session.verdict["kind"] == "learned"
     # no weights before training were kept for an imported model: raw filters are shown
     pictures = session.rows()["weights"]
-    assert len(pictures) == 16 and not any(item["changed"] for item in pictures)
+    assert len(pictures) == 24 and not any(item["changed"] for item in pictures)
     strict_json(session.rows())
 
 
