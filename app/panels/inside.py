@@ -22,8 +22,9 @@ TILE_PIXELS = 56  # a feature map is drawn about this wide
 PICTURE_PIXELS = 320  # a walk tensor's picture at most this wide
 DIRECTION_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward"}
 # a tensor's values wrap at this many characters, by the number of columns side by side, so
-# a list of numbers fits its column at 1024 px (a phone stacks the columns, 40 fit there)
-VALUES_WIDTH = {1: 80, 2: 48, 3: 30}
+# a list of numbers fits its column at 1024 px (a phone stacks the columns, 40 fit there;
+# a 30-character line overflows a third of the page by a few pixels)
+VALUES_WIDTH = {1: 80, 2: 48, 3: 28}
 
 
 def picture_array(picture: dict) -> np.ndarray:
