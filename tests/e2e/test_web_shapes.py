@@ -220,3 +220,41 @@ def test_training_with_int64_labels_in_the_browser_equals_cpython(python):
     exec(program.rsplit("\n", 1)[0], namespace)
     expected = [float(value) for value in namespace["history"].history["loss"]]
     assert np.allclose(python(program), expected, rtol=1e-5)
+
+
+def test_the_browser_numpy_picks_its_products_and_trains_as_cpython(python):
+    """Pyodide's NumPy has no BLAS: nncore.products reads that from its configuration and
+    computes narrow products with np.matmul, wide ones with np.einsum (CPython here: np.dot).
+    A network with a conv (narrow kernel) and a 40-unit dense layer (wide) then trains to
+    CPython's losses and weights."""
+    from nncore import products
+
+    program = (
+        "import json, numpy as np, nncore\n"
+        "from nncore import products\n"
+        "spec = {'input_shape': [9, 9, 2], 'layers': [\n"
+        "    {'type': 'conv2d', 'filters': 4, 'kernel_size': 3, 'activation': 'relu'},\n"
+        "    {'type': 'maxpool2d', 'pool_size': 2}, {'type': 'flatten'},\n"
+        "    {'type': 'dense', 'units': 40, 'activation': 'tanh'},\n"
+        "    {'type': 'dense', 'units': 3}]}\n"
+        "rng = np.random.RandomState(3)\n"
+        "x = rng.normal(size=(24, 9, 9, 2))\n"
+        "y = np.arange(24) % 3\n"
+        "network = nncore.Network.from_spec(spec, dtype='float64', seed=0)\n"
+        "network.compile(loss='cross_entropy', optimizer='sgd', lr=0.1)\n"
+        "history = network.fit(x, y, epochs=3, batch_size=8, seed=0)\n"
+        "json.dumps({'blas': products.blas_linked(), 'choice': products.choice(),\n"
+        "            'loss': [float(value) for value in history.history['loss']],\n"
+        "            'weights': [p.tolist() for p in network.parameters()]})")
+    found = python(program)
+    assert found["blas"] is False
+    assert found["choice"] == products._decide(False) == {
+        product: {"narrow": "matmul", "wide": "einsum"} for product in products.PRODUCTS}
+    namespace = {}
+    exec(program.split("json.dumps")[0], namespace)
+    expected = namespace["history"].history["loss"]
+    assert products.choice()["times"] == {"narrow": "dot", "wide": "dot"}
+    assert found["loss"][-1] < found["loss"][0]  # it learned
+    np.testing.assert_allclose(found["loss"], expected, rtol=1e-10, atol=0)
+    for weights, native in zip(found["weights"], namespace["network"].parameters()):
+        np.testing.assert_allclose(weights, native, rtol=0, atol=1e-10)
