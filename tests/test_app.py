@@ -351,3 +351,11 @@ def test_a_plane_problem_trains_and_shows_its_test_points_and_hidden_units():
 def test_xor_shows_its_hidden_units_too():
     app = train_to_end(start())
     assert "Hidden units over the input square" in chart_titles(app)
+
+
+def test_an_uploaded_cnn_moves_the_build_preset_choice_to_the_cnn_preset():
+    model = nncore.pretrained.load("mnist-cnn")
+    app = upload(start(), "cnn.npz", io.to_bytes(model))  # from the XOR preset
+    assert "Loaded cnn.npz" in texts(app.success)
+    assert app.selectbox(key="preset_choice").value == "mnist-cnn"
+    assert app.session_state.dataset == "mnist"

@@ -242,6 +242,16 @@ def test_for_model_takes_the_pretrained_cnns_stack_data_set_and_training():
         (config["loss"], config["optimizer"], config["lr"], config["options"])
     # settings a model does not carry stay the experiment's
     assert followed["epochs"] == E.default("xor")["epochs"]
+    # the preset choice names the closest preset (the hosts show it), not XOR any more
+    assert followed["preset"] == "mnist-cnn"
+
+
+@pytest.mark.parametrize("name", ["mnist-mlp", "mnist-cnn"])
+def test_for_model_names_the_preset_closest_to_the_models_stack(name):
+    followed = E.for_model(E.default("spiral"), pretrained.load(name))
+    assert followed["preset"] == name  # convolutional or not, among the MNIST presets
+    exact = nncore.Network.from_spec(E.default(name)["spec"])
+    assert E.for_model(E.default("xor"), exact)["preset"] == name
 
 
 def test_for_model_of_an_uncompiled_xor_network_keeps_the_training_settings():
@@ -249,6 +259,7 @@ def test_for_model_of_an_uncompiled_xor_network_keeps_the_training_settings():
     start = dict(E.default("mnist-mlp"), loss="mse")
     followed = E.for_model(start, network)
     assert followed["dataset"] == "xor" and followed["spec"] == network.to_spec()
+    assert followed["preset"] == "xor"
     assert (followed["optimizer"], followed["lr"]) == ("adam", start["lr"])
 
 

@@ -217,6 +217,21 @@ def decode(text: str) -> dict:
     return check(experiment)
 
 
+def _closest_preset(spec, dataset, current):
+    """The preset a model's stack is closest to, so a host's preset choice names it: among
+    the presets of its data set, one with the same layer types in the same order, else one
+    that is convolutional when the stack is (or not), else the first; `current` when no
+    preset uses that data set."""
+    kinds = [layer.get("type") for layer in spec["layers"]]
+
+    def likeness(name):
+        preset_kinds = [layer.get("type") for layer in spec_module.PRESETS[name]["layers"]]
+        return (preset_kinds == kinds, ("conv2d" in preset_kinds) == ("conv2d" in kinds))
+
+    same_data = [name for name in PRESETS if PRESETS[name]["dataset"] == dataset]
+    return max(same_data, key=likeness) if same_data else current  # max: the first best
+
+
 def for_model(experiment: dict, network) -> dict:
     """`experiment` made to follow a model (an imported file, a pretrained net): its stack,
     the data set it fits, and the loss, optimizer and learning rate it was trained with.
@@ -236,6 +251,7 @@ def for_model(experiment: dict, network) -> dict:
             continue
         result["dataset"] = dataset
         break
+    result["preset"] = _closest_preset(result["spec"], result["dataset"], result.get("preset"))
     config = network.training_config or {}
     for key in ("loss", "optimizer", "lr", "options"):
         if config.get(key) is not None:
