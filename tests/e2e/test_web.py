@@ -9,19 +9,17 @@ times are printed, never asserted tightly.
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import math
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from static_site import serving
 
 import nncore
 import nncore.lab.inside
@@ -58,28 +56,10 @@ def site(tmp_path_factory):
     return root
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
-                          **{".wasm": "application/wasm", ".js": "text/javascript"})
-
-    def log_message(self, *arguments):
-        pass
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a page closed mid-download (the hash tests) resets its connections
-
-
 @pytest.fixture(scope="module")
 def site_url(site):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = QuietServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}"
-    server.shutdown()
-    server.server_close()
+    with serving(site) as url:
+        yield f"{url}/{SUB_PATH}"
 
 
 @pytest.fixture(scope="module")

@@ -10,33 +10,18 @@ the failed states at 390 and 1024 px (they are always taken, into tmp_path other
 """
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 import time
 from pathlib import Path
 
 import pytest
+from static_site import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 PYODIDE = ROOT / "web" / "node_modules" / "@pyodide" / "pyodide" / "dist"
 SUB_PATH = "site/"
 READY_TIMEOUT_MS = 90_000
 WIDTHS = (390, 1024)
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    extensions_map = dict(http.server.SimpleHTTPRequestHandler.extensions_map,
-                          **{".wasm": "application/wasm", ".js": "text/javascript"})
-
-    def log_message(self, *arguments):
-        pass
-
-
-class QuietServer(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # aborted requests reset their connections
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +33,8 @@ def site_url(tmp_path_factory):
         pytest.fail("the offline Pyodide is missing: run `npm ci --prefix web`", pytrace=False)
     root = tmp_path_factory.mktemp("loading-site")
     build(root / SUB_PATH)
-    server = QuietServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/{SUB_PATH}"
-    server.shutdown()
-    server.server_close()
+    with serving(root) as url:
+        yield f"{url}/{SUB_PATH}"
 
 
 @pytest.fixture
