@@ -171,8 +171,13 @@ def test_a_digit_drawn_for_the_pretrained_cnn_shows_every_layer(page, streamlit_
 def test_the_circle_preset_trains_with_its_boundary_accuracies_and_hidden_units(
         page, streamlit_server, capsys):
     open_app(page, streamlit_server)
+    before = page.url
     page.get_by_role("combobox", name="Start from a preset").click()
     page.get_by_role("option", name="Circle: 2-4-1 tanh, sigmoid out").click()
+    # the rerun that applies the preset ends by writing the new experiment into the address
+    # bar: only then switch tabs (a tab switch racing that rerun once lost the preset in CI)
+    page.wait_for_function("(before) => location.href !== before", arg=before,
+                           timeout=15_000)
     train = open_tab(page, "Train")
     points = train.get_by_label("Points", exact=True)  # a point cloud's own setting
     points.wait_for(timeout=15_000)
