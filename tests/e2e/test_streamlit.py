@@ -262,10 +262,11 @@ def test_drawing_during_a_run_is_answered_within_a_second(page, server, capsys):
         draw.get_by_role("button", name="Clear").click()
         draw.get_by_text("Draw a digit from 0 to 9").wait_for()
         page.wait_for_timeout(300 * attempt)  # land at different points of the training slices
-    latencies.sort()
     report(capsys, "pen-up to answer while training: "
                    + ", ".join(f"{latency * 1000:.0f} ms" for latency in latencies))
-    assert latencies[1] < 1.0  # the median
+    # the issue: drawing during a run answers within 1 s, every time (measured 0.2-0.55 s on
+    # the loaded 2-core VM, from the test process, so a little more than the page's own)
+    assert max(latencies) < 1.0, latencies
     page.get_by_role("tab", name="Train").click()
     assert "Epoch" in status(page) and "Finished" not in status(page)  # still training
     panel.get_by_role("button", name="Stop", exact=True).click()
