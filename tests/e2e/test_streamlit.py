@@ -185,43 +185,103 @@ def test_stop_during_the_final_evaluation_ends_within_a_second(page, server, cap
     assert "Reading the" not in status(page)
 
 
-def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser):
-    open_app(page, server)
+def choose(panel, label: str, option: str, index: int = 0) -> None:
+    """Pick `option` in the `index`-th select box labelled `label`."""
+    panel.get_by_label(label, exact=True).nth(index).click()
+    panel.page.get_by_role("option", name=option, exact=True).click()
+    panel.page.wait_for_timeout(400)
+
+
+def choose_preset(page, name: str) -> None:
+    """Pick a preset in Build, and wait until its rerun has written it into the address bar
+    (only then is the next edit or tab switch safe: one racing that rerun can lose a field)."""
+    from nncore.lab import experiment
+
+    wait_for_link(page)  # the first run's address, before the preset
     page.get_by_role("combobox", name="Start from a preset").click()
-    page.get_by_role("option", name="MNIST CNN: conv-pool-dense").click()
-    page.wait_for_timeout(500)
+    page.get_by_role("option", name=experiment.PRESET_LABELS[name], exact=True).click()
+    wait_for_link(page, preset=name)
+
+
+def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser):
+    from nncore.lab import experiment
+
+    open_app(page, server)
+    choose_preset(page, "mnist-cnn")
+    # Build: the first layer (the conv) gets 6 filters and a tanh; after each edit, wait for
+    # the rerun to write it into the address bar before the next one (a tab switch or an
+    # edit racing that rerun can lose a field)
+    build = page.get_by_role("tabpanel", name="Build")
+    build.get_by_text("1. conv2d").wait_for(timeout=15_000)
+    set_number(build, "filters", 6)
+    wait_for_link(page, first_layer={"type": "conv2d", "filters": 6})
+    choose(build, "activation", "tanh")  # the first activation box is the conv's
+    wait_for_link(page, first_layer={"type": "conv2d", "filters": 6, "activation": "tanh"})
+    # Train: the optimizer first (a new optimizer resets the learning rate to its own)
     panel = train_panel(page)
-    set_number(panel, "Learning rate", 0.0042)
-    set_number(panel, "Epochs", 9)
-    link = wait_for_link(page, lr=0.0042, epochs=9)
+    choose(panel, "Optimizer", "rmsprop")
+    wait_for_link(page, optimizer="rmsprop")
+    edited = {"optimizer": "rmsprop"}
+    for label, name, value in (("Learning rate", "lr", 0.0042), ("Batch size", "batch_size", 16),
+                               ("Seed", "seed", 5), ("Epochs", "epochs", 9)):
+        set_number(panel, label, value)
+        edited[name] = value
+        link = wait_for_link(page, **edited)
+    link = wait_for_link(page, first_layer={"type": "conv2d", "filters": 6, "activation": "tanh"},
+                         **edited)
+    shared = experiment.check(link_experiment(link))
+    assert shared["dataset"] == "mnist" and shared["spec"]["input_shape"] == [28, 28, 1]
+    assert edited["lr"] != experiment.default_lr("rmsprop")  # the lr edit is not a default
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         fresh = context.new_page()
         open_app(fresh, link)
-        build = fresh.get_by_role("tabpanel", name="Build")
-        assert "1. conv2d" in build.inner_text()
+        restored_build = fresh.get_by_role("tabpanel", name="Build")
+        restored_build.get_by_text("1. conv2d").wait_for(timeout=15_000)
+        assert restored_build.get_by_label("filters", exact=True).input_value() == "6"
+        activations = restored_build.get_by_label("activation", exact=True)
+        assert activations.count() == 2  # the conv's and the dense layer's
+        assert [box.input_value() for box in activations.all()] == ["tanh", "none"]
         restored = train_panel(fresh)
+        assert restored.get_by_role("radio", name="MNIST digits").is_checked()
+        assert restored.get_by_label("Optimizer", exact=True).input_value() == "rmsprop"
         assert restored.get_by_label("Learning rate", exact=True).input_value() == "0.0042"
+        assert restored.get_by_label("Batch size", exact=True).input_value() == "16"
+        assert restored.get_by_label("Seed", exact=True).input_value() == "5"
         assert restored.get_by_label("Epochs", exact=True).input_value() == "9"
+        # the fresh page's own address holds the very same experiment
+        assert experiment.check(link_experiment(wait_for_link(fresh, **edited))) == shared
     finally:
         context.close()
 
 
-def wait_for_link(page, timeout=30.0, **settings):
-    """The address once its ?e= experiment holds `settings` (the app rewrites it after each
-    rerun: reading it earlier gives the settings before the last edit)."""
+def link_experiment(link: str) -> dict:
+    """The experiment a link's ?e= holds ({} for none)."""
     from urllib.parse import parse_qs, urlparse
 
     from nncore.lab import experiment
 
+    text = parse_qs(urlparse(link).query).get("e", [None])[0]
+    return experiment.decode(text) if text else {}
+
+
+def wait_for_link(page, timeout=30.0, first_layer=None, **settings):
+    """The address once its ?e= experiment holds `settings` (and a first layer with the
+    options `first_layer`): the app rewrites it after each rerun, so reading it earlier
+    gives the experiment before the last edit."""
     deadline = time.time() + timeout
     while True:
-        text = parse_qs(urlparse(page.url).query).get("e", [None])[0]
-        shared = experiment.decode(text) if text else {}
-        if all(shared.get(name) == value for name, value in settings.items()):
+        shared = link_experiment(page.url)
+        if not shared:  # no ?e= yet: the first run has not ended
+            assert time.time() < deadline, "the address bar holds no experiment"
+            page.wait_for_timeout(100)
+            continue
+        layers = shared.get("spec", {}).get("layers") or [{}]
+        if all(shared.get(name) == value for name, value in settings.items()) and all(
+                layers[0].get(name) == value for name, value in (first_layer or {}).items()):
             return page.url
-        assert time.time() < deadline, (settings, shared)
+        assert time.time() < deadline, (settings, first_layer, shared)
         page.wait_for_timeout(100)
 
 
