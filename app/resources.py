@@ -7,7 +7,7 @@ import streamlit as st
 
 from nncore import datasets, pretrained
 
-PRETRAINED_LABELS = {"mnist-mlp": "Pretrained MLP", "mnist-cnn": "Pretrained CNN"}
+PRETRAINED_LABELS = pretrained.LABELS
 
 
 @st.cache_resource(show_spinner="Loading the MNIST digits…")

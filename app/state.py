@@ -118,7 +118,6 @@ def initialise() -> None:
     state.setdefault("trainer_id", uuid.uuid4().hex)
     state.setdefault("train_message", None)
     state.setdefault("upload_message", None)
-    state.setdefault("offer_trained_model", False)
 
 
 def keep_in_address_bar() -> None:

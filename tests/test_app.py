@@ -109,6 +109,28 @@ def test_mnist_training_reports_test_accuracy_and_mistakes(preset):
     assert app.session_state.draw_model == "trained"
 
 
+def test_draw_offers_a_stopped_digit_network_and_an_uploaded_one():
+    app = choose_preset(start(), "mnist-mlp")
+    app.slider(key="train_size").set_value(500).run()
+    app.number_input(key="epochs").set_value(50).run()
+    app.selectbox(key="speed").select("full speed").run()
+    app.button(key="train_button").click().run()
+    app.session_state["last_step"] = 0.0
+    app.run()  # one slice of training
+    assert app.session_state.session.status == "running"
+    app.radio(key="draw_model").set_value("mnist-cnn").run()
+    app.button(key="stop_button").click().run()  # Stop's own rerun sees the run end
+    no_traceback(app)
+    assert app.session_state.session.outcome == "stopped"
+    assert app.session_state.draw_model == "trained"
+    # offered once: a person who picks another model keeps it
+    app.radio(key="draw_model").set_value("mnist-cnn").run()
+    app.run()
+    assert app.session_state.draw_model == "mnist-cnn"
+    upload(app, "cnn.npz", io.to_bytes(nncore.pretrained.load("mnist-cnn")))
+    assert app.session_state.draw_model == "trained"
+
+
 def test_invalid_stack_names_the_layer_and_blocks_training():
     app = start()
     app.selectbox(key="new_layer_type").select("conv2d").run()

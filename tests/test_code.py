@@ -257,3 +257,25 @@ def test_the_model_tab_shows_the_experiment_as_code():
     assert [block.value for block in blocks][:1] == [expected.rstrip("\n")]
     assert any("nn.Sequential(" in block.value for block in blocks)
     assert any(expander.label == "The experiment as code" for expander in app.expander)
+
+
+def test_the_run_note_gives_the_final_loss_only_for_the_run_the_script_reproduces():
+    run_note = code.run_note
+    settings = experiment_module.check(dict(experiment_module.default("xor"), epochs=30))
+    session = Session()
+    session.speed = None
+    assert run_note(session, settings) is None  # no run yet
+    session.train(settings)
+    session.step(0.0001)
+    assert run_note(session, settings) is None  # not finished
+    while session.status != "finished":
+        session.step(0.05)
+    note = run_note(session, settings)
+    shown = float(re.search(r"final loss ([0-9.eE+-]+) after epoch 30\.", note).group(1))
+    assert shown == pytest.approx(session.curves.last["loss"], rel=1e-9)
+    assert run_note(session, dict(settings, preset="circle")) == note  # only a name
+    assert run_note(session, dict(settings, lr=0.5)) is None  # other settings
+    session.continue_training(settings)
+    while session.status != "finished":
+        session.step(0.05)
+    assert run_note(session, settings) is None  # 60 epochs: not what the script trains

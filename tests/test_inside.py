@@ -3,7 +3,6 @@ backpropagation walk with its gradient check (nncore.lab.backprop)."""
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -75,7 +74,7 @@ def test_the_cnn_views_are_maps_then_strips(digits):
     rows = inside.strip_rows(views)
     assert {row["title"] for row in rows} == {view["title"] for view in views[6:12]}
     assert all(-1.0 <= row["level"] <= 1.0 for row in rows)
-    assert inside.probability_rows(views[-1])[3]["digit"] == 3
+    assert views[-1]["note"] == "the probabilities shown above"
 
 
 def test_activations_of_a_uint8_digit_match_the_float_digit(digits):
@@ -84,17 +83,6 @@ def test_activations_of_a_uint8_digit_match_the_float_digit(digits):
     a = inside.activations(network, as_bytes)[-1]["values"]
     b = inside.activations(network, as_bytes.astype(np.float32) / 255)[-1]["values"]
     np.testing.assert_allclose(a, b, atol=1e-6)
-
-
-def test_activations_take_well_under_100_ms_for_the_pretrained_cnn(digits, capsys):
-    network = pretrained.load("mnist-cnn")
-    inside.activations(network, digits[2][0])  # warm
-    start = time.perf_counter()
-    for index in range(10):
-        inside.activations(network, digits[2][index])
-    milliseconds = (time.perf_counter() - start) / 10 * 1000
-    with capsys.disabled():
-        print("\nactivations of the pretrained CNN: %.1f ms per digit" % milliseconds)
 
 
 # ------------------------------------------------------------------ the walk

@@ -267,3 +267,39 @@ def test_use_model_after_a_finished_run_reports_without_the_old_run():
     text = session.report()["text"]
     assert text.startswith("Finished · test accuracy ") and not text.endswith(" · ")
     strict_json(session.report())
+
+
+# ------------------------------------------------------------------ what Draw offers first
+
+
+def test_draw_is_offered_a_digit_network_that_finished_or_was_stopped_once_each():
+    session = started(digits())
+    assert session.drawing_offer() is None  # still training
+    run_out(session)
+    finished = session.drawing_offer()
+    assert finished is not None and session.report()["drawing_offer"] == finished
+    session.train(digits(epochs=5))
+    session.step(0.01)
+    assert session.drawing_offer() is None
+    session.stop()
+    stopped = session.drawing_offer()
+    assert stopped is not None and stopped != finished  # a new run: a new offer
+    session.use_model(pretrained.load("mnist-cnn"), "imported from cnn.npz")
+    imported = session.drawing_offer()
+    assert imported not in (None, stopped)
+
+
+def test_draw_is_not_offered_a_diverged_run_or_an_xor_network():
+    # relu units and plain SGD at lr 1e6 overflow (as in test_lab_curves)
+    spec = E.default("mnist-mlp")["spec"]
+    for layer in spec["layers"]:
+        if layer["type"] == "tanh":
+            layer["type"] = "relu"
+    session = started(digits(spec=spec, optimizer="sgd", options={}, lr=1e6))
+    run_out(session)
+    assert session.outcome == "diverged" and session.drawing_offer() is None
+    xor_session = Session()
+    xor_session.speed = None
+    xor_session.train(E.check(E.default("xor")))
+    run_out(xor_session)
+    assert xor_session.outcome == "done" and xor_session.drawing_offer() is None

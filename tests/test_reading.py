@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from nncore import Network, datasets, preprocess, pretrained, tasks
+from nncore.lab import inside
 from nncore.lab.reading import MIN_CONFIDENCE, read_drawing, reading
 from nncore.layers import Dense
 
@@ -109,6 +110,11 @@ def test_read_drawing_gives_both_hosts_the_image_the_answer_and_the_views():
     assert drawing["reading"]["sure"] and drawing["reading"]["digit"] == 1
     assert [view["layer"] for view in drawing["views"]] == list(
         range(1, len(network.layers) + 1))
+    # the rows of the answer's bars and of the strip chart, the same in both hosts
+    assert [row["probability"] for row in drawing["rows"]["probabilities"]] == \
+        drawing["probabilities"]
+    assert [row["digit"] for row in drawing["rows"]["probabilities"]] == list(range(10))
+    assert drawing["rows"]["strip"] == inside.strip_rows(drawing["views"])
 
 
 def test_read_drawing_of_an_empty_pad_is_none_and_a_non_digit_network_is_refused():

@@ -20,7 +20,7 @@ def _show(write, experiment: dict) -> None:
     st.code(text, language="python")
 
 
-def render(experiment: dict) -> None:
+def render(experiment: dict, session) -> None:
     with st.expander("The experiment as code"):
         st.caption("The stack and settings in Build and Train, as a script (copy it with the "
                    "button at the code's top right). The nncore script gives the same loss, "
@@ -28,5 +28,8 @@ def render(experiment: dict) -> None:
         python_tab, pytorch_tab = st.tabs(["nncore (Python)", "PyTorch (approximation)"])
         with python_tab:
             _show(code.as_python, experiment)
+            note = code.run_note(session, experiment)
+            if note:  # the last run's final loss, when this script reproduces that run
+                st.caption(note)
         with pytorch_tab:
             _show(code.as_pytorch, experiment)

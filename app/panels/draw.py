@@ -22,8 +22,11 @@ CHOICE_LABELS = {**resources.PRETRAINED_LABELS, TRAINED: "Your model"}
 def _choose_model():
     """The model that answers, or (None, reason) when the chosen one cannot."""
     choices = list(CHOICE_LABELS)
-    if st.session_state.offer_trained_model:  # a digit network was just trained: offer it
-        st.session_state.offer_trained_model = False
+    # a digit network just trained here (finished or stopped) or uploaded: offer it, once
+    # (nncore.lab's rule, as in the web page), whichever script run first sees it
+    offer = state.session().drawing_offer()
+    if offer is not None and st.session_state.get("drawing_offer") != offer:
+        st.session_state.drawing_offer = offer
         st.session_state.draw_model = TRAINED
     st.radio("Model", choices, format_func=CHOICE_LABELS.get, key="draw_model",
              horizontal=True, help="A pretrained model works right away; 'Your model' is the "
@@ -76,7 +79,5 @@ def render() -> None:
         else:
             answer.markdown("### Not sure")
             answer.markdown(said["message"])
-        rows = [{"digit": index, "probability": value}
-                for index, value in enumerate(drawing["probabilities"])]
-        chart_view.show(st, "probabilities", probabilities=rows)
-        inside.render_activations(drawing["views"])
+        chart_view.show(st, "probabilities", probabilities=drawing["rows"]["probabilities"])
+        inside.render_activations(drawing["views"], drawing["rows"]["strip"])

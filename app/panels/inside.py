@@ -13,7 +13,6 @@ import streamlit as st
 
 from app import chart_view, resources, state
 from app.images import enlarge
-from nncore import Network, tasks
 from nncore.lab import backprop, inside
 
 YOURS = "yours"
@@ -42,8 +41,9 @@ def crisp(picture: dict, pixels: int) -> np.ndarray:
 # ------------------------------------------------------------------ the Draw tab's views
 
 
-def render_activations(views) -> None:
-    """Every layer's output for the drawn digit (inside.activations), under the answer."""
+def render_activations(views, strip_rows) -> None:
+    """Every layer's output for the drawn digit (inside.activations) and the rows of its
+    strip chart (reading.read_drawing), under the answer."""
     st.markdown("#### Inside the network")
     st.caption("What each layer outputs for this digit. Feature maps: black 0, white the "
                "layer's largest value (grey 0 when it has negative values). At most "
@@ -57,9 +57,9 @@ def render_activations(views) -> None:
             st.image([crisp(picture, TILE_PIXELS) for picture in view["maps"]])
         elif view["kind"] == "strip" and not strips_drawn:
             strips_drawn = True  # one chart holds every flat layer, in layer order
-            chart_view.show(st, "strip", strip=inside.strip_rows(views))
+            chart_view.show(st, "strip", strip=strip_rows)
         elif view["kind"] == "probabilities":
-            st.markdown(f"**{view['title']}** · {shape} · the probabilities shown above")
+            st.markdown(f"**{view['title']}** · {shape}{note}")
     notes = [f"{view['title']}: {view['note']}" for view in views
              if view["kind"] == "strip" and view["note"]]
     if notes:
@@ -75,16 +75,14 @@ def _network():
     choice = st.session_state.inside_model
     if choice != YOURS:
         return resources.pretrained_model(choice), MODEL_LABELS[choice], choice
-    network = state.session().network
-    if network is not None:
-        return network, "your model, as trained", id(network)
-    experiment = state.experiment()
-    identity = repr((experiment["spec"], experiment["seed"]))
+    session, experiment = state.session(), state.experiment()
+    identity = (id(session.network) if session.network is not None
+                else repr((experiment["spec"], experiment["seed"])))
     try:
-        network = Network.from_spec(experiment["spec"], seed=int(experiment["seed"]))
+        network, words = backprop.yours(session, experiment)
     except Exception as error:  # an invalid stack: the Build tab says which layer
         return None, f"The stack in the Build tab is not valid yet: {error}", None
-    return network, "the Build tab's stack with fresh weights (not trained yet)", identity
+    return network, words, identity
 
 
 def _fingerprint(network) -> tuple:
@@ -150,9 +148,7 @@ def render() -> None:
         return
     dataset = backprop.dataset_for(network)
     if dataset is None:
-        st.warning("This model takes inputs of shape "
-                   f"{tasks.describe_shape(network.input_shape)}: the walk needs an XOR point "
-                   "(2 inputs) or a digit (784 values).")
+        st.warning(backprop.unwalkable(network))
         return
     index = _sample_choice(dataset)
     key = (identity, dataset, index, _fingerprint(network))
@@ -164,24 +160,22 @@ def render() -> None:
         except Exception as error:  # e.g. a loss that does not fit this model's outputs
             st.error(f"The walk could not be made for this model: {error}")
             return
-        st.session_state.inside_walk = dict(walked, sample=sample_words)
+        st.session_state.inside_walk = dict(walked, sample=sample_words,
+                                            headline=backprop.headline(words, walked,
+                                                                       sample_words))
         st.session_state.inside_key = key
         st.session_state.inside_step = 0
     walked = st.session_state.inside_walk
     steps = walked["steps"]
     check = walked["check"]
-    # only the first letter: str.capitalize would lower the rest ("Pretrained cnn")
-    st.markdown(f"{words[:1].upper() + words[1:]} · {walked['sample']} · loss "
-                f"{walked['loss']} = {walked['value']:.6g}")
+    st.markdown(walked["headline"])
     if check["passed"]:
         # markdown, not st.success: the success box is the Train tab's verdict
-        st.markdown(":green[:material/check_circle:] Gradient check " + check["text"]
-                    + ", against central differences of the loss in float64.")
+        st.markdown(":green[:material/check_circle:] " + check["sentence"])
     elif check["passed"] is None:
-        st.info(check["text"])
+        st.info(check["sentence"])
     else:
-        st.error("Gradient check " + check["text"] + ": a backward pass is wrong.",
-                 icon=":material/error:")
+        st.error(check["sentence"], icon=":material/error:")
     position = st.session_state.inside_step
     back, label, forward = st.columns([1, 4, 1])
     back.button("Back", key="inside_back", on_click=_move, args=(-1, len(steps)),

@@ -96,7 +96,7 @@ def render() -> None:
         st.info("No model yet: train one in the Train tab or upload one above.")
     else:
         _show_model(session, session.network)
-    code.render(state.experiment())
+    code.render(state.experiment(), state.session())
 
 
 def _show_model(session, network) -> None:

@@ -1,5 +1,7 @@
 """Backpropagation, step by step, for one sample and the current network.
 
+    yours(session, experiment) -> (network, words): what "Your model" walks
+    dataset_for(network) -> "xor" | "mnist" | None; unwalkable(network): why not, for None
     walk(network, x, y, loss=None) -> {
       "loss": "mse", "value": E, "fused": "softmax" | None,
       "steps": [{"direction": "forward" | "loss" | "backward", "layer": 3 (from 1; the loss
@@ -7,7 +9,9 @@
                  "tensors": [{"name": "X", "shape": [...], "values": nested list | None,
                               "picture": picture | None, "stats": {...} | None,
                               "note": ""}]}],
-      "check": {"passed", "max_relative_error", "tolerance", "entries": [...], "dtype", ...}}
+      "check": {"passed", "max_relative_error", "tolerance", "entries": [...], "dtype",
+                "text", "sentence": the line both hosts show, ...}}
+    headline(words, walked, sample_words) -> "Your model, as trained · XOR point ... · loss"
 
 The steps are the forward pass layer by layer (X, the weights, Y), then the loss (E and
 dE/dY, or dE/dZ when the loss fuses the last activation), then the backward pass from the
@@ -32,6 +36,7 @@ import copy
 import numpy as np
 
 from .. import datasets, losses, tasks
+from ..network import Network
 from ..losses import one_hot
 from .inside import clean, grey_range, rounded, title
 from .views import picture
@@ -67,9 +72,30 @@ def default_loss(network):
     return "cross_entropy" if tasks.ends_in_softmax(network) else "mse"
 
 
+def yours(session, experiment):
+    """(network, words) of "Your model": the session's model as trained, else the Build
+    stack of `experiment` with fresh weights from its seed (SpecError when it is invalid)."""
+    if session.network is not None:
+        return session.network, "your model, as trained"
+    network = Network.from_spec(experiment["spec"], seed=int(experiment["seed"]))
+    return network, "the Build tab's stack with fresh weights (not trained yet)"
+
+
 def dataset_for(network):
     """Where a walk's sample comes from: "xor" for 2 inputs, "mnist" for 784, else None."""
     return {2: "xor", 784: "mnist"}.get(tasks._values(network.input_shape))
+
+
+def unwalkable(network):
+    """Why the walk has no sample for this network (dataset_for gave None)."""
+    return ("This model takes inputs of shape %s: the walk needs an XOR point (2 inputs) or "
+            "a digit (784 values)." % (tasks.describe_shape(network.input_shape),))
+
+
+def headline(words, walked, sample_words):
+    """The walk's first line: whose network, which sample, the loss and its value."""
+    return "%s · %s · loss %s = %.6g" % (words[:1].upper() + words[1:], sample_words,
+                                         walked["loss"], walked["value"])
 
 
 def sample(network, dataset, index, mnist=None):
@@ -462,12 +488,16 @@ def check(traced, entries=CHECK_ENTRIES, seed=0, steps=STEPS, tolerance=TOLERANC
     if not results:
         return {"passed": None, "max_relative_error": None, "tolerance": tolerance,
                 "entries": [], "checked": 0, "parameters": 0, "dtype": "float64",
-                "text": "This network has no weights to check."}
+                "text": "This network has no weights to check.",
+                "sentence": "This network has no weights to check."}
     largest = None if None in errors else max(errors)
     passed = largest is not None and largest <= tolerance
     text = "%s: %d of %s weights, largest relative error %s (tolerance %g)" % (
         "passed" if passed else "FAILED", len(results), format(total, ","),
         "not finite" if largest is None else "%.2g" % largest, tolerance)
+    sentence = "Gradient check %s%s" % (
+        text, ", against central differences of the loss in float64." if passed
+        else ": a backward pass is wrong.")
     return {"passed": passed, "max_relative_error": largest, "tolerance": tolerance,
             "entries": results, "checked": len(results), "parameters": int(total),
-            "dtype": "float64", "steps": list(steps), "text": text}
+            "dtype": "float64", "steps": list(steps), "text": text, "sentence": sentence}

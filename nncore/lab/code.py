@@ -4,6 +4,9 @@
                             the same loss, epoch by epoch, as Train gives in either host
     as_pytorch(experiment)  the same stack in PyTorch, an approximation (its own initial
                             weights, channels-first images, torch.optim's update rules)
+    run_note(session, experiment)
+                            the session's final loss in full precision, when its last run
+                            is what as_python reproduces: the number the script prints
 
 Pure string building: the hosts show the text with a copy button. A stack or a setting that
 cannot be written out raises ExperimentError naming the field, as `experiment.check` does.
@@ -373,3 +376,14 @@ def as_pytorch(experiment):
     if split:
         lines.append('print("final validation loss: %r" % val_loss)')
     return "\n".join(lines) + "\n"
+
+
+def run_note(session, experiment):
+    """"Your last run: final loss 0.01234567891 after epoch 50. ..." when the session's last
+    run is a whole, fresh run of `experiment` (Session.final_loss_of), else None. The loss
+    has ten significant digits: enough to compare with the script's output to 1e-9."""
+    loss = session.final_loss_of(experiment)
+    if loss is None:
+        return None
+    return ("Your last run: final loss %.10g after epoch %d. The nncore script prints the "
+            "same final loss." % (loss, session.curves.epoch_count))

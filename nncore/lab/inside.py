@@ -6,7 +6,6 @@
       {... "kind": "strip", "values": [...], "low", "high", "shown", "total", "note"}
       {... "kind": "probabilities", "values": [p0, ..., p9]}
     strip_rows(views) -> rows of the "strip" chart: {"layer", "title", "unit", "value", "level"}
-    probability_rows(view) -> rows of the "probabilities" chart: {"digit", "probability"}
 
 A picture is views.picture's {"width", "height", "pixels"} (grey levels 0..255, row-major).
 Image outputs (h, w, c) become "maps", one picture per channel, all on the layer's one grey
@@ -103,7 +102,8 @@ def activations(network, image):
         view = {"layer": index + 1, "type": layer.type, "title": title(index, layer),
                 "shape": [int(size) for size in output.shape], "note": ""}
         if index == last and tasks.ends_in_softmax(network):
-            view.update(kind="probabilities",
+            # drawn once, as the answer's bars: the view only points there
+            view.update(kind="probabilities", note="the probabilities shown above",
                         values=[float(value) for value in clean(output).reshape(-1)])
         elif output.ndim == 3:
             views.append(_maps_view(view, output))
@@ -127,8 +127,3 @@ def strip_rows(views):
             rows.append({"layer": view["layer"], "title": view["title"], "unit": unit,
                          "value": value, "level": round(level, 4)})
     return rows
-
-
-def probability_rows(view):
-    """The "probabilities" chart's rows for a probabilities view."""
-    return [{"digit": digit, "probability": value} for digit, value in enumerate(view["values"])]

@@ -58,7 +58,8 @@ def read_drawing(network, image):
     image: the pad's pixels, any canvas preprocess.canvas_to_mnist takes. Returns None when
     nothing is drawn, else {"digit_image": the (28, 28) float32 image the network sees,
     "probabilities": its 10 probabilities (floats), "reading": reading(...) for them and the
-    drawing's ink, "views": inside.activations, every layer's output for this digit}.
+    drawing's ink, "views": inside.activations, every layer's output for this digit,
+    "rows": the rows of its two charts, {"probabilities": [...], "strip": [...]}}.
     Raises tasks.DataMismatch when the network does not read 28x28 digits into 10 classes.
     """
     tasks.check_fits(network.input_shape, network.output_shape, "mnist")
@@ -67,5 +68,10 @@ def read_drawing(network, image):
         return None
     digit = preprocess.canvas_to_mnist(image)
     chances = tasks.probabilities(network, digit[None])[0]  # (1, 28, 28) -> (10,)
-    return {"digit_image": digit, "probabilities": [float(p) for p in chances],
-            "reading": reading(chances, ink), "views": inside.activations(network, digit)}
+    views = inside.activations(network, digit)
+    probabilities = [float(p) for p in chances]
+    rows = {"probabilities": [{"digit": digit_name, "probability": value}
+                              for digit_name, value in enumerate(probabilities)],
+            "strip": inside.strip_rows(views)}
+    return {"digit_image": digit, "probabilities": probabilities,
+            "reading": reading(chances, ink), "views": views, "rows": rows}

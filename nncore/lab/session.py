@@ -77,6 +77,7 @@ class Session:
         self.evaluation = None  # the test-set results of the current model
         self.plane = None  # a 2-D problem's train and test points (plane.data), else None
         self.version = 0  # grows whenever the rows change: a host redraws when it moves
+        self.models = 0  # grows with each run started and each model put in: names them
         self.speed = SPEEDS["full speed"]
         self._events = None
         self._run = None
@@ -171,6 +172,7 @@ class Session:
         self.evaluation = None
         self.experiment = None
         self.plane = None
+        self.models += 1
         self.version += 1
 
     def _start(self, experiment, network, fresh):
@@ -197,6 +199,7 @@ class Session:
             "seconds": 0.0, "budget": 0.0, "clock": None, "diverged": None,
         }
         self.status, self.outcome, self.message, self.verdict = "running", None, None, None
+        self.models += 1
         self.version += 1
 
     def _training_data(self, experiment, network, points=None):
@@ -392,8 +395,38 @@ class Session:
             "message": self.message,
             "verdict": self.verdict,
             "version": self.version,
+            "drawing_offer": self.drawing_offer(),
             "text": views.status_text(self),
         }
+
+    @_one_at_a_time
+    def final_loss_of(self, experiment):
+        """The last epoch's training loss when the run that just ended is a whole, fresh run
+        of exactly `experiment` (what its script, nncore.lab.code.as_python, reproduces);
+        else None (no run, a continued or imported model, stopped early, other settings)."""
+        run, last = self._run, self.curves.last
+        if (run is None or last is None or run["offset"] or self.outcome != "done"
+                or self.origin != "trained here"):
+            return None
+        try:
+            wanted = experiment_module.check(experiment)
+        except experiment_module.ExperimentError:
+            return None
+        if _without_preset(wanted) != _without_preset(self.experiment):
+            return None
+        return finite(last.get("loss"))
+
+    @_one_at_a_time
+    def drawing_offer(self):
+        """What Draw should offer first, as a number that names it (a host offers each
+        number once), or None: a digit network trained here whose run ended by itself or by
+        Stop (not one that diverged or failed), or one just put in (an imported file)."""
+        if self.network is None or not self._fits("mnist"):
+            return None
+        ended = (self.status == "finished" and self.outcome in ("done", "stopped")
+                 and self.origin == "trained here")
+        put_in = self.status == "idle" and self._run is None
+        return self.models if ended or put_in else None
 
     def _progress(self):
         """How far the run (or the test evaluation) is, from 0 to 1; None without one."""
@@ -409,6 +442,11 @@ class Session:
     def rows(self):
         """Every chart's rows for the current model: see nncore.lab.views.rows."""
         return views.rows(self)
+
+
+def _without_preset(experiment):
+    """The settings that decide a run (the preset only named where they came from)."""
+    return {key: value for key, value in experiment.items() if key != "preset"}
 
 
 def _normal(spec):

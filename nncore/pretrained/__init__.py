@@ -14,6 +14,7 @@ import os
 
 DIRECTORY = os.path.dirname(os.path.abspath(__file__))
 NAMES = ("mnist-mlp", "mnist-cnn")
+LABELS = {"mnist-mlp": "Pretrained MLP", "mnist-cnn": "Pretrained CNN"}  # as the hosts name them
 
 
 def path(name):

@@ -181,7 +181,9 @@ def code(experiment, language):
     writers = {"python": code_module.as_python, "pytorch": code_module.as_pytorch}
     if language not in writers:
         raise Refusal("unknown language %r" % (language,))
-    return {"text": writers[language](experiment)}
+    return {"text": writers[language](experiment),
+            "note": code_module.run_note(session(), experiment) if language == "python"
+            else None}
 
 
 # ---------------------------------------------------------------- the session
@@ -263,7 +265,7 @@ def predict(path, preview, width, height, model):
     return {"digit": answer["digit"], "confidence": answer["confidence"],
             "sure": answer["sure"], "message": answer["message"],
             "probabilities": drawing["probabilities"],
-            "views": views, "strip": _lab_module("inside").strip_rows(views),
+            "views": views, "rows": drawing["rows"],
             "predict_seconds": time.time() - start}
 
 
@@ -288,24 +290,19 @@ def walk(model, experiment, index):
 
     model: "yours" (the session's model, else the Build stack with fresh weights) or a
     pretrained name; index: the XOR point (0..3) or the test digit (0..9999)."""
-    if model == "yours":
-        network = session().network
-        words = "your model, as trained"
-        if network is None:
-            network = nncore.Network.from_spec(experiment["spec"], seed=int(experiment["seed"]))
-            words = "the Build tab's stack with fresh weights (not trained yet)"
-    else:
-        network, words = choose_model(model), "the pretrained %s" % (model,)
     backprop = _lab_module("backprop")
+    if model == "yours":
+        network, words = backprop.yours(session(), experiment)
+    else:
+        network, words = choose_model(model), nncore.pretrained.LABELS[model]
     dataset = backprop.dataset_for(network)
     if dataset is None:
-        raise Refusal("this model takes inputs of shape %s: the walk needs an XOR point "
-                      "(2 inputs) or a digit (784 values)"
-                      % (nncore.tasks.describe_shape(network.input_shape),))
+        raise Refusal(backprop.unwalkable(network))
     mnist = session().mnist() if dataset == "mnist" else None
     x, y, sample_words = backprop.sample(network, dataset, int(index), mnist=mnist)
     walked = backprop.walk(network, x, y)
-    walked.update(dataset=dataset, sample=sample_words, model=words)
+    walked.update(dataset=dataset, sample=sample_words, model=words,
+                  headline=backprop.headline(words, walked, sample_words))
     return walked
 
 

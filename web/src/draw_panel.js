@@ -75,9 +75,8 @@ export function setupDrawPanel(app) {
         prediction.textContent = result.sure ? String(result.digit) : "?";
         confidence.textContent = result.sure ? `${(100 * result.confidence).toFixed(1)}% sure`
           : result.message;
-        await app.charts.probabilities.replace("probabilities",
-          result.probabilities.map((probability, digit) => ({ digit, probability })));
-        await drawLayerViews(app, result.views, result.strip);
+        await app.charts.probabilities.replace("probabilities", result.rows.probabilities);
+        await drawLayerViews(app, result.views, result.rows.strip);
         app.lastPrediction = {
           digit: result.digit, confidence: result.confidence, probabilities: result.probabilities,
           sure: result.sure, message: result.message,

@@ -24,7 +24,7 @@ export function drawLayerViews(app, views, strip) {
     const shape = view.shape.join(" × ");
     const note = view.note ? ` · ${view.note}` : "";
     const head = el("h4", { class: "view-title" }, view.title, el("span", { class: "muted" },
-      ` · ${shape}${view.kind === "probabilities" ? " · the probabilities shown above" : note}`));
+      ` · ${shape}${note}`));
     children.push(view.kind !== "maps"
       ? el("div", { class: "layer-view", "data-layer": view.layer }, head)
       : el("div", { class: "layer-view", "data-layer": view.layer }, head,
@@ -91,11 +91,11 @@ export function setupInsidePanel(app) {
       document.getElementById("inside-tensors").replaceChildren();
       return;
     }
-    summary.textContent = `${walked.model[0].toUpperCase()}${walked.model.slice(1)} · ${walked.sample} · loss ${walked.loss} = ${Number(walked.value).toPrecision(6)}`;
+    summary.textContent = walked.headline;
     const result = walked.check;
     check.dataset.passed = String(result.passed);
-    check.textContent = result.passed === null ? result.text
-      : `${result.passed ? "✓" : "✗"} Gradient check ${result.text}${result.passed ? ", against central differences of the loss in float64." : ": a backward pass is wrong."}`;
+    check.textContent = result.passed === null ? result.sentence
+      : `${result.passed ? "✓" : "✗"} ${result.sentence}`;
     const step = steps[position];
     document.getElementById("inside-step").textContent =
       `Step ${position + 1} of ${steps.length} · ${DIRECTION_WORDS[step.direction]} · ${step.title}`;

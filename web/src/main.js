@@ -161,10 +161,14 @@ async function start() {
     train.showReport(report);
     followRows();
     const ended = report.status === "finished" && before && before.status !== "finished";
-    if (ended || (before && before.status === "idle" && report.status !== "idle")) app.refreshModel();
-    if (ended && ["done", "stopped"].includes(report.outcome) && app.experiment.dataset === "mnist") {
-      app.offerTrained = true; // Draw offers the network just trained first
+    // Draw offers a digit network just trained here or imported first, once each
+    // (Session.drawing_offer: nncore.lab's rule, as in the Streamlit app)
+    if (report.drawing_offer !== null && report.drawing_offer !== app.drawingOffer) {
+      app.drawingOffer = report.drawing_offer;
+      app.offerTrained = true;
     }
+    if (ended || (before && before.status === "idle" && report.status !== "idle")) app.refreshModel();
+    if (ended) model.showCode(); // the last run's final loss, under the script
   };
   function useWorker(worker) {
     app.worker = new PythonWorker(worker);

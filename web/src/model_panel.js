@@ -35,9 +35,8 @@ export function setupModelPanel(app) {
       const result = await app.worker.request("import", { bytes, name: file.name, experiment: app.experiment }, null, [bytes.buffer]);
       message.textContent = `Imported ${file.name}: it is now your model, its stack is in Build, Continue in Train trains it on, and Draw can use it.`;
       app.setExperiment(result.experiment, null);
-      app.offerTrained = true;
+      app.showReport(await app.worker.request("report")); // first: it sees Draw's offer
       await app.refreshModel();
-      app.showReport(await app.worker.request("report"));
     } catch (error) {
       message.textContent = "";
       show(errorBox, `${file.name} is not a usable nncore model: ${error.message}`);
@@ -48,6 +47,7 @@ export function setupModelPanel(app) {
 
   /* ---- the experiment as code (nncore.lab.code, through the worker) ---- */
   const code = document.getElementById("code");
+  const note = document.getElementById("code-note");
   let language = "python";
   let asked = 0;
   async function showCode() {
@@ -55,9 +55,15 @@ export function setupModelPanel(app) {
     const request = ++asked;
     try {
       const answer = await app.worker.request("code", { experiment: app.experiment, language });
-      if (request === asked) code.textContent = answer.text;
+      if (request !== asked) return;
+      code.textContent = answer.text;
+      // the last run's final loss, when this script reproduces it (nncore.lab.code.run_note)
+      note.textContent = answer.note || "";
+      note.hidden = !answer.note;
     } catch (error) {
-      if (request === asked) code.textContent = `# ${error.message}`;
+      if (request !== asked) return;
+      code.textContent = `# ${error.message}`;
+      note.hidden = true;
     }
   }
   document.querySelectorAll("[data-language]").forEach((button) => {
