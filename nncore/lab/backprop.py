@@ -36,8 +36,8 @@ import copy
 import numpy as np
 
 from .. import datasets, losses, tasks
-from ..network import Network
 from ..losses import one_hot
+from ..network import Network
 from .inside import clean, grey_range, rounded, title
 from .views import picture
 
