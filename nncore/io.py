@@ -19,9 +19,10 @@ nothing is inflated or allocated before it passes, in this order:
   2. each member's .npy header, read from at most its first MAX_HEADER bytes: no object
      (pickled) dtype; format and spec are small text arrays (MAX_FORMAT, MAX_SPEC bytes);
   3. the spec is validated as a layer stack, parameter limit included, without allocating
-     it; the param_ and state_ members must be exactly those it and optimizer_state need,
-     each with a float dtype, exactly its parameter's shape, and a declared size of exactly
-     header + data;
+     it; the training setup's loss and optimizer are made (no arrays), and optimizer_state's
+     slot names must be that optimizer's; the param_ and state_ members must be exactly
+     those the stack and optimizer_state need, each with a float dtype, exactly its
+     parameter's shape, and a declared size of exactly header + data;
   4. every array's data is streamed in chunks of CHUNK bytes (never more than its declared
      size) and checked to be finite, and only then is the network allocated and filled,
      streaming again.
@@ -41,7 +42,7 @@ import zlib
 import numpy as np
 from numpy.lib import format as npy
 
-from . import optimizers
+from . import losses, optimizers
 from . import spec as spec_module
 from .errors import ModelFileError, SpecError
 from .layers import product
@@ -129,6 +130,7 @@ def _load(handle, dtype):
             meta = _meta(archive, members, headers)
             shapes = _parameter_shapes(meta["spec"])
             state = _optimizer_state(meta, len(shapes))
+            training = _training(meta.get("training"), state)
             expected = _expected_arrays(shapes, state)
             _check_arrays(members, headers, expected)
             for name in expected:  # the first pass: every array complete and finite
@@ -138,7 +140,7 @@ def _load(handle, dtype):
             for index, param in enumerate(params):
                 name = "param_%d" % index
                 _stream(archive, members[name], headers[name], into=param)
-            if _compile(network, meta.get("training")) and state is not None:
+            if _compile(network, training) and state is not None:
                 _restore_state(archive, members, headers, network, state)
             return network
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError,
@@ -384,19 +386,44 @@ def _stream(archive, info, header, into=None):
         stream.read(1)  # at the end of the member: zipfile checks its CRC
 
 
-def _compile(network, training):
-    """Compile as the file says; False when there is nothing (usable) to compile with."""
+def _training(training, state):
+    """The file's training setup as compile() arguments, or None when there is nothing
+    (usable) to compile with: an unknown setup does not make the weights unusable, they load
+    uncompiled and its optimizer state is not restored.
+
+    The loss and the optimizer (small objects, no arrays) are made here, before any network
+    exists, so that a state whose slots are not the optimizer's is refused before anything
+    the size of the model is allocated."""
     if not isinstance(training, dict) or not training.get("loss"):
+        return None
+    options = training.get("options", {})
+    arguments = {"loss": training["loss"], "optimizer": training.get("optimizer", "sgd"),
+                 "lr": training.get("lr")}
+    try:
+        losses.get(arguments["loss"])
+        optimizer = optimizers.get(arguments["optimizer"], lr=arguments["lr"], **options)
+    except (ValueError, TypeError):
+        return None
+    arguments.update(options)
+    if state is not None and list(state["slot_names"]) != list(optimizer.slot_names):
+        raise ModelFileError(
+            "the model file's optimizer state does not fit its optimizer (the saved state "
+            "has slots %s but %s keeps %s)"
+            % ([name[:40] for name in state["slot_names"]], type(optimizer).__name__,
+               list(optimizer.slot_names))
+        )
+    return arguments
+
+
+def _compile(network, arguments):
+    """Compile with what _training made of the file; False when there is nothing to compile
+    with."""
+    if arguments is None:
         return False
     try:
-        network.compile(
-            loss=training["loss"],
-            optimizer=training.get("optimizer", "sgd"),
-            lr=training.get("lr"),
-            **training.get("options", {})
-        )
+        network.compile(**arguments)
     except (ValueError, TypeError):
-        return False  # an unknown training setup does not make the weights unusable
+        return False  # not expected: _training made this loss and optimizer already
     return True
 
 

@@ -458,11 +458,34 @@ def huge_directory():
                    + [stored("param_%d.npy" % i, b"") for i in range(200_000)])
 
 
+def state_of_other_slots(optimizer, slot_names):
+    """A valid 33.5M-parameter Dense (4096 -> 8192: 128 MB of float32 zeros per array,
+    about 130 KB deflated) compiled with `optimizer`, whose optimizer state names slots that
+    optimizer does not keep. Refused, and it must be refused before the 128 MB network and
+    its state are allocated."""
+    inputs, units = 4096, 8192
+    meta = {"spec": {"input_shape": [inputs], "layers": [{"type": "dense", "units": units}]},
+            "training": {"loss": "mse", "optimizer": optimizer, "lr": 0.01, "options": {}},
+            "optimizer_state": {"slot_names": slot_names, "iterations": 1, "steps": [1, 1]}}
+    kernel, bias = npy_header(np.float32, (inputs, units)), npy(np.zeros(units, np.float32))
+    entries = [stored("format.npy", npy(np.array("nncore-model-1"))),
+               stored("spec.npy", npy(np.array(json.dumps(meta))))]
+    for prefix in ["param_"] + ["state_%%d_%d" % slot for slot in range(len(slot_names))]:
+        name = prefix + "%d.npy" if prefix == "param_" else prefix + ".npy"
+        entries += [deflated_zeros(name % 0, kernel, 4 * inputs * units),
+                    stored(name % 1, bias)]
+    return raw_zip(entries)
+
+
 HOSTILE = {
     "issue-bomb": issue_bomb,
     "bomb-with-a-spec": bomb_with_a_spec,
     "spec-bomb": spec_bomb,
     "huge-directory": huge_directory,
+    # the audit's files: Adam with another optimizer's slots grew 756 MB, SGD with a slot
+    # it does not keep 569 MB, before the slots were checked ahead of the network
+    "adam-state-with-other-slots": lambda: state_of_other_slots("adam", ["velocity", "square"]),
+    "sgd-state-with-a-slot": lambda: state_of_other_slots("sgd", ["x"]),
 }
 
 # The child measures its own peak memory: VmHWM from /proc/self/status, its address space's
@@ -545,6 +568,8 @@ def test_a_hostile_file_is_refused_before_it_is_inflated(name, tmp_path):
     outcome, megabytes = load_in_a_new_process(data, tmp_path)
     assert outcome.startswith("refused: "), outcome
     assert megabytes < 20, (outcome, megabytes)
+    if "slot" in name:
+        assert "does not fit its optimizer" in outcome
 
 
 def test_a_stream_longer_than_its_declared_size_is_read_no_further(tmp_path):
