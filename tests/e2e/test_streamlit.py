@@ -82,7 +82,7 @@ def set_number(panel, label: str, value) -> None:
 
 
 def choose_speed(panel, speed: str) -> None:
-    panel.get_by_label("Speed").click()
+    panel.get_by_role("combobox", name="Speed").click()
     panel.page.get_by_role("option", name=speed, exact=True).click()
     panel.page.wait_for_timeout(400)
 

@@ -3,7 +3,9 @@
 - Draw: a digit drawn for the pretrained CNN shows every layer's output under the answer,
   a tile per channel (at most 16) for each feature-map layer, the flat layers in one chart;
 - Train: the circle preset trains, with its decision boundary, train and test accuracy and
-  the hidden units' small multiples;
+  the hidden units' small multiples; then every 2-D problem (circle, two spirals, two
+  gaussians, moons, XOR cloud) trains with the spirals' 2-8-8-1 stack, to CPython's verdict
+  and accuracies, with its boundary and its 16 hidden units drawn;
 - Inside: the pretrained CNN's backprop walk passes its gradient check, and Next walks it
   down to the backward step of layer 1;
 - Model: the experiment's nncore script, read off the page and run, prints the final loss
@@ -183,7 +185,7 @@ def test_the_circle_preset_trains_with_its_boundary_accuracies_and_hidden_units(
     points.wait_for(timeout=15_000)
     assert points.input_value() == "200"
     assert train.get_by_role("radio", name="Circle").is_checked()
-    train.get_by_label("Speed").click()
+    train.get_by_role("combobox", name="Speed").click()
     page.get_by_role("option", name="full speed", exact=True).click()
     page.wait_for_timeout(400)
 
@@ -213,6 +215,106 @@ def test_the_circle_preset_trains_with_its_boundary_accuracies_and_hidden_units(
     cells = hidden.evaluate(MARKS, "rect")
     assert cells >= 4 * 100 and cells % 4 == 0, cells  # a square of cells per unit
     shoot(page, "train-circle")
+
+
+def link_experiment(url: str) -> dict:
+    """The experiment the address's ?e= holds ({} for none)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from nncore.lab import experiment
+
+    text = parse_qs(urlparse(url).query).get("e", [None])[0]
+    return experiment.decode(text) if text else {}
+
+
+def wait_for_link(page, timeout: float = 30.0, **settings) -> dict:
+    """The address bar's experiment once it holds `settings`: each rerun ends by writing the
+    experiment there, so an edit (or a tab switch) made before that can race the rerun."""
+    deadline = time.time() + timeout
+    while True:
+        shared = link_experiment(page.url)
+        if shared and all(shared.get(name) == value for name, value in settings.items()):
+            return shared
+        assert time.time() < deadline, (settings, shared)
+        page.wait_for_timeout(100)
+
+
+# Each 2-D problem with the Two spirals preset's 2-8-8-1 tanh stack and its 500 points: a
+# different number of epochs for each, so that "Finished · Epoch N / N" names the run
+PLANE_EPOCHS = {"circle": 100, "spiral": 110, "gaussians": 120, "moons": 130, "xor-cloud": 140}
+
+
+def cpython_run(settings: dict) -> dict:
+    """The report nncore.lab's session gives for the same experiment in this process."""
+    from nncore.lab import Session
+
+    session = Session()
+    session.speed = None
+    session.train(settings)
+    while session.status != "finished":
+        session.step(1.0)
+    return dict(session.report(), plane=session.rows()["plane"])
+
+
+def test_every_2d_problem_trains_with_its_boundary_and_hidden_units(
+        page, streamlit_server, capsys):
+    from playwright.sync_api import expect
+
+    from nncore.lab import experiment
+
+    assert sorted(PLANE_EPOCHS) == sorted(experiment.PLANE_DATASETS)
+    open_app(page, streamlit_server)
+    wait_for_link(page)
+    page.get_by_role("combobox", name="Start from a preset").click()
+    page.get_by_role("option", name=experiment.PRESET_LABELS["spiral"], exact=True).click()
+    wait_for_link(page, preset="spiral")
+    train = open_tab(page, "Train")
+    train.get_by_label("Points", exact=True).wait_for(timeout=15_000)
+    train.get_by_role("combobox", name="Speed").click()
+    page.get_by_role("option", name="full speed", exact=True).click()
+    page.wait_for_timeout(400)
+    for dataset in experiment.PLANE_DATASETS:
+        radio = train.get_by_role("radio", name=experiment.DATASETS[dataset], exact=True)
+        train.get_by_role("radiogroup", name="Dataset").get_by_text(
+            experiment.DATASETS[dataset], exact=True).click()
+        wait_for_link(page, dataset=dataset)
+        epochs = train.get_by_label("Epochs", exact=True)
+        epochs.fill(str(PLANE_EPOCHS[dataset]))
+        epochs.press("Enter")
+        shared = wait_for_link(page, dataset=dataset, epochs=PLANE_EPOCHS[dataset])
+        assert shared["spec"] == experiment.default("spiral")["spec"] and shared["points"] == 500
+        expected = cpython_run(experiment.check(shared))
+        assert expected["verdict"]["kind"] == "learned", (dataset, expected["verdict"])
+
+        started = time.perf_counter()
+        train.get_by_role("button", name="Train", exact=True).click()
+        train.get_by_text(f"Finished · Epoch {PLANE_EPOCHS[dataset]} / "
+                          f"{PLANE_EPOCHS[dataset]}").wait_for(timeout=90_000)
+        report(capsys, f"{dataset}, {PLANE_EPOCHS[dataset]} epochs at full speed: "
+                       f"{time.perf_counter() - started:.2f} s")
+        assert radio.is_checked(), dataset
+        # it learned: the page's verdict and accuracies are CPython's for the same run
+        success = train.get_by_test_id("stAlertContentSuccess").get_by_role("paragraph")
+        expect(success).to_have_text(expected["verdict"]["title"], timeout=15_000)
+        scores = expected["plane"]
+        assert scores["dataset"] == dataset and scores["test_accuracy"] > 0.5  # chance: 0.5
+        for label, name in (("Train accuracy", "train_accuracy"),
+                            ("Test accuracy", "test_accuracy")):
+            value = train.get_by_test_id("stMetric").filter(has_text=label).get_by_test_id(
+                "stMetricValue")
+            expect(value).to_have_text(f"{scores[name]:.1%}", timeout=15_000)
+        assert percent(train, "Test accuracy") >= 0.8, dataset
+        assert "250 test points (hollow), never trained on" in train.inner_text()
+
+        boundary = chart_with(train, "Decision boundary")
+        assert boundary.evaluate(MARKS, "rect") >= 100, dataset  # the output over the plane
+        assert boundary.evaluate(MARKS, "symbol") == 500, dataset  # every point
+        hidden = chart_with(train, "Hidden units over the input square")
+        units = re.findall(r"(\d) · tanh · unit (\d+)", hidden.inner_text())
+        assert sorted((int(layer), int(unit)) for layer, unit in units) == [
+            (layer, unit) for layer in (2, 4) for unit in range(1, 9)], (dataset, units)
+        cells = hidden.evaluate(MARKS, "rect")
+        assert cells >= 16 * 100 and cells % 16 == 0, (dataset, cells)
 
 
 def test_the_backprop_walk_of_the_pretrained_cnn_passes_and_reaches_layer_one(
