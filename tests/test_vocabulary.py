@@ -3,7 +3,8 @@
 `nncore.lab.vocabulary.describe()` is what both builders are drawn from. These tests check
 that it says what the classes say, that every default it offers builds, and the point of it
 all: one new ActivationLayer class plus `register(...)` reaches spec validation, the
-Streamlit builder and the web build's export with no other edit.
+Streamlit builder and the web build's export with no other edit (tests/e2e/test_web.py
+also opens a site built with it registered and finds it in the page's builder).
 """
 from __future__ import annotations
 
@@ -236,15 +237,16 @@ def test_a_registered_activation_is_in_the_web_export(softsign):
     from web import build
 
     config = build.site_config("pyodide/")
-    exported = json.loads(json.dumps(config, default=build._plain))
-    if "layer_options" in exported:  # the older export, while the page still reads it
-        assert "softsign" in exported["layer_options"]
-    # the page's builder reads config["vocabulary"]; until web/build.py exports it, what it
-    # will export must at least be JSON as it is
-    described = exported.get("vocabulary", json.loads(json.dumps(vocabulary.describe())))
+    # what web/build.py writes into config.json, read back as the page reads it
+    exported = json.loads(json.dumps(config, sort_keys=True, default=build._plain))
+    assert "vocabulary" in exported, sorted(exported)  # the page's builder reads it
+    described = exported["vocabulary"]
     assert described == vocabulary.describe()
-    assert "softsign" in described["activations"]
-    assert "softsign" in options_of(described, "dense")["activation"]["choices"]
+    assert [layer["type"] for layer in described["layers"]] == BUILT_IN + ["softsign"]
+    assert described["activations"] == BUILT_IN_ACTIVATIONS + ["softsign"]
+    for layer_type in ("dense", "conv2d"):
+        assert options_of(described, layer_type)["activation"]["choices"] == (
+            [None] + BUILT_IN_ACTIVATIONS + ["softsign"])
 
 
 def test_a_registered_activation_is_in_the_streamlit_builder(softsign):
