@@ -135,7 +135,7 @@ def _load(handle, dtype):
             _check_arrays(members, headers, expected)
             for name in expected:  # the first pass: every array complete and finite
                 _stream(archive, members[name], headers[name])
-            network = Network.from_spec(meta["spec"], dtype=dtype)
+            network = Network.from_spec(meta["spec"], dtype=dtype, initialise=False)
             params = network.parameters()
             for index, param in enumerate(params):
                 name = "param_%d" % index

@@ -130,16 +130,64 @@ def _activation_name(value):
     return value
 
 
+INIT_CHUNK = 1 << 16  # random starting weights are drawn this many at a time (512 KB)
+
+
+class Unfilled:
+    """Stands in for the network's random generator when its weights are about to be
+    overwritten (nncore.io fills them from a file): the layers make arrays of zeros in the
+    network's dtype instead of drawing random ones, and the generator is moved past the
+    values they would have drawn, so a layer added afterwards gets the weights it always
+    would."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def skip(self, count):
+        """Move the generator on as if `count` uniform values had been drawn."""
+        bit_generator = getattr(self.rng, "bit_generator", None)
+        if isinstance(bit_generator, np.random.PCG64) and hasattr(bit_generator, "advance") \
+                and not bit_generator.state.get("has_uint32"):
+            bit_generator.advance(count)  # one 64-bit step per uniform double
+            return
+        for start in range(0, count, INIT_CHUNK):
+            self.rng.uniform(size=min(INIT_CHUNK, count - start))
+
+    def __repr__(self):
+        return "Unfilled(%r)" % (self.rng,)
+
+
+def _uniform(rng, limit, shape, dtype):
+    """rng.uniform(-limit, limit, size=shape).astype(dtype), value for value, drawn
+    INIT_CHUNK values at a time into the array of `dtype`: a 50M-weight float32 kernel
+    never passes through a 400 MB float64 one. (Each value is one draw, in order, so the
+    chunks give exactly the values of one call.) With an Unfilled: zeros, drawn from nothing."""
+    count = product(shape)
+    if isinstance(rng, Unfilled):
+        rng.skip(count)
+        return np.zeros(shape, dtype=dtype)
+    values = np.empty(shape, dtype=dtype)
+    flat = values.reshape(-1)
+    for start in range(0, count, INIT_CHUNK):
+        stop = min(start + INIT_CHUNK, count)
+        flat[start:stop] = rng.uniform(-limit, limit, size=stop - start)
+    return values
+
+
+def _gradients(params):
+    """Zero gradient arrays for `params`: np.zeros, whose untouched pages cost no memory until
+    the first backward writes them (np.zeros_like writes every zero at once)."""
+    return [np.zeros(param.shape, dtype=param.dtype) for param in params]
+
+
 def _glorot_uniform(rng, shape, fan_in, fan_out, dtype):
     # Var(W) = 2 / (fan_in + fan_out) keeps activations and gradients at a steady scale.
-    limit = np.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+    return _uniform(rng, np.sqrt(6.0 / (fan_in + fan_out)), shape, dtype)
 
 
 def _he_uniform(rng, shape, fan_in, dtype):
     # Var(W) = 2 / fan_in compensates for ReLU zeroing half of its inputs.
-    limit = np.sqrt(6.0 / fan_in)
-    return rng.uniform(-limit, limit, size=shape).astype(dtype)
+    return _uniform(rng, np.sqrt(6.0 / fan_in), shape, dtype)
 
 
 # --------------------------------------------------------------------------- activations
@@ -330,7 +378,7 @@ class Dense(WeightedLayer):
         else:
             weights = _glorot_uniform(rng, (fan_in, self.units), fan_in, self.units, dtype)
         self.params = [weights, np.zeros(self.units, dtype=dtype)]
-        self.grads = [np.zeros_like(p) for p in self.params]
+        self.grads = _gradients(self.params)
 
     def forward(self, x, training=False, activate=True):
         self.x = x
@@ -431,7 +479,7 @@ class Conv2D(WeightedLayer):
         else:
             kernel = _glorot_uniform(rng, shape, fan_in, fan_out, dtype)
         self.params = [kernel, np.zeros(self.filters, dtype=dtype)]
-        self.grads = [np.zeros_like(p) for p in self.params]
+        self.grads = _gradients(self.params)
 
     def _pad(self, x):
         (top, bottom, left, right), _ = self._padding(x.shape[1], x.shape[2])

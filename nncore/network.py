@@ -15,7 +15,7 @@ from . import optimizers as optimizers_module
 from . import spec as spec_module
 from .errors import SpecError, TrainingDiverged
 from .guard import DivergenceGuard
-from .layers import ActivationLayer, Dropout, Layer
+from .layers import ActivationLayer, Dropout, Layer, Unfilled
 
 
 class History:
@@ -132,10 +132,26 @@ class Network:
             )
 
     @classmethod
-    def from_spec(cls, spec, dtype="float32", seed=0, max_parameters=spec_module.MAX_PARAMETERS):
+    def from_spec(cls, spec, dtype="float32", seed=0, max_parameters=spec_module.MAX_PARAMETERS,
+                  initialise=True):
+        """A network built from a spec, with random starting weights drawn from `seed`.
+
+        initialise=False is for a caller that overwrites every weight (nncore.io.load): the
+        weights are zeros in `dtype`, nothing is drawn (and no float64 copy is made), and the
+        generator still moves on as if they had been drawn (layers.Unfilled)."""
         input_shape, layers = spec_module.parse(spec, max_parameters)
-        return cls(layers, dtype=dtype, input_shape=input_shape, seed=seed,
-                   max_parameters=max_parameters)
+        if initialise:
+            return cls(layers, dtype=dtype, input_shape=input_shape, seed=seed,
+                       max_parameters=max_parameters)
+        network = cls(dtype=dtype, input_shape=input_shape, seed=seed,
+                      max_parameters=max_parameters)
+        rng, network.rng = network.rng, Unfilled(network.rng)
+        try:
+            for layer in layers:
+                network.add(layer)
+        finally:
+            network.rng = rng
+        return network
 
     def to_spec(self):
         self._require_built()

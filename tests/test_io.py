@@ -458,23 +458,33 @@ def huge_directory():
                    + [stored("param_%d.npy" % i, b"") for i in range(200_000)])
 
 
-def state_of_other_slots(optimizer, slot_names):
-    """A valid 33.5M-parameter Dense (4096 -> 8192: 128 MB of float32 zeros per array,
-    about 130 KB deflated) compiled with `optimizer`, whose optimizer state names slots that
-    optimizer does not keep. Refused, and it must be refused before the 128 MB network and
-    its state are allocated."""
-    inputs, units = 4096, 8192
+BIG_INPUTS, BIG_UNITS = 4096, 8192  # a Dense of 33.5M weights: 128 MB in float32
+
+
+def big_dense(optimizer=None, slot_names=None):
+    """A valid file of a 4096 -> 8192 Dense (128 MB of float32 zeros per array, about
+    130 KB deflated), compiled with `optimizer` and holding its state for `slot_names`."""
+    inputs, units = BIG_INPUTS, BIG_UNITS
     meta = {"spec": {"input_shape": [inputs], "layers": [{"type": "dense", "units": units}]},
-            "training": {"loss": "mse", "optimizer": optimizer, "lr": 0.01, "options": {}},
-            "optimizer_state": {"slot_names": slot_names, "iterations": 1, "steps": [1, 1]}}
+            "training": None}
+    if optimizer is not None:
+        meta["training"] = {"loss": "mse", "optimizer": optimizer, "lr": 0.01, "options": {}}
+    if slot_names is not None:
+        meta["optimizer_state"] = {"slot_names": slot_names, "iterations": 1, "steps": [1, 1]}
     kernel, bias = npy_header(np.float32, (inputs, units)), npy(np.zeros(units, np.float32))
     entries = [stored("format.npy", npy(np.array("nncore-model-1"))),
                stored("spec.npy", npy(np.array(json.dumps(meta))))]
-    for prefix in ["param_"] + ["state_%%d_%d" % slot for slot in range(len(slot_names))]:
-        name = prefix + "%d.npy" if prefix == "param_" else prefix + ".npy"
-        entries += [deflated_zeros(name % 0, kernel, 4 * inputs * units),
-                    stored(name % 1, bias)]
+    names = ["param_%d.npy"] + ["state_%%d_%d.npy" % slot for slot in range(len(slot_names or []))]
+    for name in names:
+        entries += [deflated_zeros(name % 0, kernel, 4 * inputs * units), stored(name % 1, bias)]
     return raw_zip(entries)
+
+
+def state_of_other_slots(optimizer, slot_names):
+    """The big Dense compiled with `optimizer`, whose state names slots that optimizer does
+    not keep. Refused, and it must be refused before the 128 MB network and its state are
+    allocated."""
+    return big_dense(optimizer, slot_names)
 
 
 HOSTILE = {
@@ -591,6 +601,18 @@ def test_loading_a_model_costs_about_the_network_it_describes(tmp_path):
     assert outcome == "accepted"
     # the loaded network holds weights, gradients and two slots: 4/3 of the file
     assert megabytes < 2 * len(data) / 2**20 + 8, megabytes
+
+
+@pytest.mark.parametrize("optimizer, slot_names", [(None, None), ("adam", ["mean", "square"])])
+def test_loading_a_large_model_costs_about_the_arrays_it_holds(optimizer, slot_names, tmp_path):
+    """33.5M weights (128 MB), and Adam's two slots: loading grows the process by what the
+    file's arrays take, not by random starting weights drawn in float64 and thrown away (it
+    grew 3x the weights before), nor by gradients that no backward has written yet."""
+    data = big_dense(optimizer, slot_names)
+    arrays = (1 + len(slot_names or [])) * 4 * BIG_INPUTS * BIG_UNITS / 2**20
+    outcome, megabytes = load_in_a_new_process(data, tmp_path)
+    assert outcome == "accepted"
+    assert megabytes < 1.25 * arrays, (megabytes, arrays)
 
 
 def bzip2_model():

@@ -405,3 +405,52 @@ def test_building_for_another_input_shape_is_refused():
     assert net.predict(np.zeros((3, 2))).shape == (3, 1)
     # an unbuilt network may still be given any shape
     assert nncore.Network([nncore.Dense(1)]).build((5,)).input_shape == (5,)
+
+
+# ------------------------------------------------------------------ starting weights
+
+WIDE = {"input_shape": [300], "layers": [
+    {"type": "dense", "units": 700, "activation": "relu"},  # 210,000 weights: several chunks
+    {"type": "dense", "units": 5},
+]}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_seeded_weights_are_one_uniform_draw_cast_to_the_dtype(dtype):
+    """Drawn in chunks of layers.INIT_CHUNK, the weights are still bit for bit those of one
+    rng.uniform(...).astype(dtype) call per kernel (He for relu, Glorot otherwise)."""
+    assert 300 * 700 > 3 * nncore.layers.INIT_CHUNK
+    net = nncore.Network.from_spec(WIDE, dtype=dtype, seed=7)
+    rng = np.random.default_rng(7)
+    he = rng.uniform(-np.sqrt(6.0 / 300), np.sqrt(6.0 / 300), size=(300, 700)).astype(dtype)
+    glorot = rng.uniform(-np.sqrt(6.0 / 705), np.sqrt(6.0 / 705), size=(700, 5)).astype(dtype)
+    kernel, bias, last, last_bias = net.parameters()
+    np.testing.assert_array_equal(kernel, he)
+    np.testing.assert_array_equal(last, glorot)
+    assert kernel.dtype == last.dtype == np.dtype(dtype)
+    assert not bias.any() and not last_bias.any()
+
+
+def test_a_network_built_to_be_filled_draws_nothing_yet_its_generator_moves_on():
+    """from_spec(initialise=False), what nncore.io.load builds before it copies the file's
+    weights in: zeros of the right shapes and dtype, and a generator in the state a seeded
+    network's would be in, so a layer added afterwards gets the same starting weights."""
+    seeded = nncore.Network.from_spec(WIDE, dtype="float64", seed=3)
+    empty = nncore.Network.from_spec(WIDE, dtype="float64", seed=3, initialise=False)
+    assert [(p.shape, p.dtype) for p in empty.parameters()] == [
+        (p.shape, p.dtype) for p in seeded.parameters()]
+    assert not any(p.any() for p in empty.parameters())
+    assert empty.rng.bit_generator.state == seeded.rng.bit_generator.state
+    assert not isinstance(empty.rng, nncore.layers.Unfilled)
+    seeded.add(nncore.Dense(4))
+    empty.add(nncore.Dense(4))
+    np.testing.assert_array_equal(empty.parameters()[-2], seeded.parameters()[-2])
+
+
+def test_skipping_draws_without_advance_draws_them():
+    """A generator other than PCG64 (no advance) is moved on by drawing and discarding."""
+    skipped = np.random.Generator(np.random.MT19937(5))
+    drawn = np.random.Generator(np.random.MT19937(5))
+    nncore.layers.Unfilled(skipped).skip(3 * nncore.layers.INIT_CHUNK + 11)
+    drawn.uniform(size=3 * nncore.layers.INIT_CHUNK + 11)
+    assert skipped.uniform() == drawn.uniform()
