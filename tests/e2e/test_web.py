@@ -496,6 +496,70 @@ def test_the_builder_is_generated_from_the_layer_vocabulary(app):
     assert app.inner_text('#layers [data-index="0"] .layer-index') == "1"
 
 
+# Builds the site (`python -m web.build --out <argv[1]>`) in a Python where one new
+# activation class is registered first: the one edit tests/test_vocabulary.py makes.
+BUILD_WITH_A_NEW_ACTIVATION = '''
+import sys
+
+import numpy as np
+
+from nncore import layers
+
+
+class Softsign(layers.ActivationLayer):
+    """x / (1 + |x|): a tanh-like curve with polynomial tails."""
+
+    type = "softsign"
+
+    def function(self, x):
+        return x / (1.0 + np.abs(x))
+
+    def gradient(self, grad):
+        return grad / (1.0 + np.abs(self.x)) ** 2
+
+
+layers.register(Softsign)
+
+import web.build  # noqa: E402
+
+sys.exit(web.build.main(["--out", sys.argv[1]]))
+'''
+
+
+def test_a_new_activation_appears_in_the_builder_of_a_site_built_with_it(browser, tmp_path):
+    out = tmp_path / "site-with-softsign"
+    build = subprocess.run([sys.executable, "-c", BUILD_WITH_A_NEW_ACTIVATION, str(out)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert build.returncode == 0, build.stdout + build.stderr
+    vocabulary = nncore.lab.vocabulary.describe()  # this process: softsign not registered
+    assert "softsign" not in vocabulary["activations"]
+    with serving(out) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            outside = offline(context, url + "/")
+            problems = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto(url + "/")
+            page.wait_for_selector('#status[data-state="ready"]', timeout=READY_TIMEOUT_MS)
+            offered = page.eval_on_selector_all("#new-layer-type option",
+                                                "options => options.map(o => o.value)")
+            assert offered == [entry["type"] for entry in vocabulary["layers"]] + ["softsign"]
+            assert page.get_attribute('#new-layer-type option[value="softsign"]', "title") == (
+                "x / (1 + |x|): a tanh-like curve with polynomial tails.")
+            assert page.locator("#layers .layer").count() == len(XOR["spec"]["layers"])
+            # the first layer is a dense one: its activation offers the new class too
+            assert page.inner_text('#layers [data-index="0"] .layer-index') == "1"
+            activations = page.eval_on_selector_all(
+                '#layers [data-index="0"] [data-option="activation"] option',
+                "options => options.map(o => o.value)")
+            assert activations == [""] + list(vocabulary["activations"]) + ["softsign"]
+            assert problems == [] and outside == []
+        finally:
+            context.close()
+
+
 @pytest.mark.parametrize("model", ["mnist-mlp", "mnist-cnn"])
 def test_pretrained_model_reads_a_drawn_one_and_zero(app, model):
     available = app.evaluate("window.nncoreWeb.pretrained")
