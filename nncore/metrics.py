@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .layers import product
+
 
 def _labels(values):
     """Class labels from labels (N,), one-hot or probability rows (N, C)."""
@@ -41,7 +43,7 @@ def decision_grid(network, resolution=50, low=-0.5, high=1.5, extent=None):
     xs, ys = xs.ravel(), ys.ravel()
     points = np.stack([xs, ys], axis=1)  # (resolution**2, 2)
     if network.input_shape is not None and network.input_shape != (2,):
-        if int(np.prod(network.input_shape)) != 2:
+        if product(network.input_shape) != 2:  # Python ints: np.prod wraps at 32 or 64 bits
             raise ValueError(
                 "a decision grid needs a network with 2 inputs, not %s" % (network.input_shape,)
             )

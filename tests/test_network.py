@@ -454,3 +454,19 @@ def test_skipping_draws_without_advance_draws_them():
     nncore.layers.Unfilled(skipped).skip(3 * nncore.layers.INIT_CHUNK + 11)
     drawn.uniform(size=3 * nncore.layers.INIT_CHUNK + 11)
     assert skipped.uniform() == drawn.uniform()
+
+
+def test_a_decision_grid_counts_the_inputs_in_python_ints():
+    """3 * 6148914691236517206 is 2**64 + 2: np.prod wraps it to 2 and would take the network
+    for one with two inputs."""
+
+    class Huge:
+        input_shape = (3, 6148914691236517206)
+
+        def predict(self, points):
+            raise AssertionError("a network of 2**64 + 2 inputs is not asked for a grid")
+
+    with pytest.raises(ValueError, match="needs a network with 2 inputs"):
+        nncore.metrics.decision_grid(Huge(), resolution=3)
+    net = nncore.Network([nncore.Flatten(), nncore.Dense(1)], input_shape=(1, 2, 1))
+    assert nncore.metrics.decision_grid(net, resolution=3)[2].shape == (9,)
