@@ -203,7 +203,24 @@ class Network:
 
     def compile(self, loss="mse", optimizer="sgd", lr=None, **optimizer_options):
         """Choose the loss and the optimizer; lr=None is the optimizer's own default
-        (optimizers.DEFAULT_LR). An Optimizer object is used as it is, state included."""
+        (optimizers.DEFAULT_LR).
+
+        An Optimizer object is used as it is, settings and state included (as in Keras, whose
+        compile takes no learning rate): lr or options beside one are a ValueError, not
+        silently dropped; give them to its constructor."""
+        if isinstance(optimizer, optimizers_module.Optimizer) and (
+            lr is not None or optimizer_options
+        ):
+            given = dict(optimizer_options)
+            if lr is not None:
+                given = dict(lr=lr, **given)
+            settings = ", ".join("%s=%r" % item for item in given.items())
+            raise ValueError(
+                "compile() got %s beside an optimizer object, which keeps its own settings; "
+                "pass %s to its constructor instead: %s(%s)"
+                % (settings, "it" if len(given) == 1 else "them", type(optimizer).__name__,
+                   settings)
+            )
         self.loss = losses_module.get(loss)
         self.optimizer = optimizers_module.get(optimizer, lr=lr, **optimizer_options)
         # what a model file records to compile the same way again: the optimizer's own settings

@@ -213,6 +213,28 @@ def test_an_optimizer_instance_is_accepted():
     assert optimizer.iterations == 4
 
 
+def test_an_optimizer_instance_takes_no_lr_or_options_from_compile():
+    """As in Keras: an optimizer object brings its own settings. lr or options beside it are
+    refused, saying where they go, rather than silently ignored."""
+    for settings, constructor in [({"lr": 0.5}, "Adam(lr=0.5)"),
+                                  ({"beta_1": 0.5}, "Adam(beta_1=0.5)"),
+                                  ({"lr": 0.5, "beta_1": 0.5}, "Adam(lr=0.5, beta_1=0.5)")]:
+        optimizer = nncore.Adam()
+        net = nncore.Network([nncore.Dense(1)], input_shape=(2,))
+        with pytest.raises(ValueError, match="constructor") as caught:
+            net.compile(loss="mse", optimizer=optimizer, **settings)
+        assert constructor in str(caught.value)
+        assert net.optimizer is None and net.loss is None and net.training_config is None
+        assert optimizer.lr == nncore.optimizers.DEFAULT_LR["adam"] and optimizer.beta_1 == 0.9
+    with pytest.raises(ValueError, match=r"SGD\(lr=0.1, momentum=0.9\)"):
+        nncore.Network([nncore.Dense(1)]).compile(optimizer=nncore.SGD(), lr=0.1, momentum=0.9)
+    # the object's own settings are what the network trains with, and records
+    net = nncore.Network([nncore.Dense(1)], input_shape=(2,))
+    net.compile(loss="mse", optimizer=nncore.Adam(lr=0.5, beta_1=0.5))
+    assert net.optimizer.lr == net.training_config["lr"] == 0.5
+    assert net.training_config["options"]["beta_1"] == 0.5
+
+
 def test_bad_optimizer_settings_are_refused():
     with pytest.raises(ValueError, match="unknown optimizer"):
         optimizers.get("lbfgs")
