@@ -128,7 +128,7 @@ function tensorView(item) {
     return box;
   }
   box.append(el("div", {}, el("strong", {}, item.name), ` · ${item.shape.join(" × ") || "scalar"}`));
-  if (item.values !== null) box.append(el("pre", { class: "code values" }, JSON.stringify(item.values)));
+  if (item.values !== null) box.append(el("pre", { class: "code values" }, JSON.stringify(item.values).replace(/,/g, ", ")));
   if (item.picture !== null) {
     const width = Math.min(320, item.picture.width * 6);
     box.append(canvasOf(item.picture, width),
