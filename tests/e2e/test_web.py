@@ -677,6 +677,13 @@ def test_the_experiment_as_python_reproduces_the_pages_run(app, tmp_path):
     assert run.returncode == 0, run.stderr
     (final,) = re.findall(r"final loss: ([0-9.e+-]+)", run.stdout)
     assert float(final) == pytest.approx(page_loss, rel=1e-5)
+    # under the script, the page says the same: the run's final loss to 10 digits
+    app.wait_for_selector("#code-note:not([hidden])")
+    noted = re.fullmatch(r"Your last run: final loss ([0-9.eE+-]+) after epoch 2\. The nncore "
+                         r"script prints the same final loss\.", app.inner_text("#code-note"))
+    assert noted, app.inner_text("#code-note")
+    assert float(noted.group(1)) == pytest.approx(page_loss, rel=1e-9)  # %.10g of the same
+    assert float(noted.group(1)) == pytest.approx(float(final), rel=1e-5)
     app.click('[data-language="pytorch"]')
     app.wait_for_function("() => document.getElementById('code').textContent"
                           ".includes('APPROXIMATION')")
