@@ -30,7 +30,7 @@ def press_train_for_a_long_run(page, panel) -> None:
     field.fill("100000")  # XOR at one sample per batch: minutes of training
     field.press("Enter")
     page.wait_for_timeout(400)
-    panel.get_by_label("Speed").click()
+    panel.get_by_role("combobox", name="Speed").click()
     page.get_by_role("option", name="full speed", exact=True).click()
     page.wait_for_timeout(400)
     panel.get_by_role("button", name="Train", exact=True).click()

@@ -423,7 +423,7 @@ def test_the_streamlit_app_fits_every_width(browser, server, tmp_path, capsys):
         page.get_by_role("button", name="Add layer").wait_for(state="visible", timeout=30_000)
         # a trained XOR run: its charts
         panel = streamlit_tab(page, "Train")
-        panel.get_by_label("Speed").click()
+        panel.get_by_role("combobox", name="Speed").click()
         page.get_by_role("option", name="full speed", exact=True).click()
         settled(page)
         panel.get_by_role("button", name="Train", exact=True).click()
