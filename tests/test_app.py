@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dependencies import require
+from lab_helpers import SAME_EVERYWHERE, assert_same_curve, cpython_run, same_everywhere
 
 require("streamlit")
 from streamlit.testing.v1 import AppTest  # noqa: E402
@@ -316,25 +317,19 @@ def test_cross_entropy_on_xor_is_refused_with_a_reason():
 
 
 def test_the_app_trains_exactly_what_nncore_trains_in_a_script():
-    """One session engine: the page's run and a plain-Python run of the same experiment."""
-    from nncore.lab import Session, experiment
-
-    app = choose_preset(start(), "mnist-mlp")
-    app.slider(key="train_size").set_value(500).run()
-    app.number_input(key="epochs").set_value(2).run()
+    """One session engine: the page's run of the experiment every host is held to
+    (lab_helpers.SAME_EVERYWHERE; the web page's test runs it too) and nncore's in CPython."""
+    app = choose_preset(start(), SAME_EVERYWHERE["preset"])
+    app.slider(key="train_size").set_value(SAME_EVERYWHERE["train_size"]).run()
+    app.number_input(key="epochs").set_value(SAME_EVERYWHERE["epochs"]).run()
     app = train_to_end(app)
     page = app.session_state.session
-
-    script = Session()
-    script.train(experiment.check(dict(experiment.default("mnist-mlp"), train_size=500,
-                                       epochs=2)))
-    while script.status != "finished":
-        script.step(1.0)
-    page_losses = [row["loss"] for row in page.curves.loss_rows()]
-    script_losses = [row["loss"] for row in script.curves.loss_rows()]
-    assert len(page_losses) == len(script_losses) > 2
-    np.testing.assert_allclose(page_losses, script_losses, rtol=1e-5)
-    assert page.evaluation["accuracy"] == script.evaluation["accuracy"]
+    assert {key: value for key, value in page.experiment.items() if key != "preset"} == {
+        key: value for key, value in same_everywhere().items() if key != "preset"}
+    reference, accuracy = cpython_run()
+    assert_same_curve(page.rows()["loss"], reference)
+    assert page.evaluation["samples"] == 10_000
+    assert page.evaluation["accuracy"] == accuracy
 
 
 def chart_titles(app: AppTest) -> list:

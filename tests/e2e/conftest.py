@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# tests/ holds helpers the browser tests share with the others (lab_helpers)
+if str(ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tests"))
 STREAMLIT_START_SECONDS = 60
 
 CHROMIUM_ARGS = [

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lab_helpers import SAME_EVERYWHERE, assert_same_curve, cpython_run, same_everywhere
 from static_site import serving
 
 import nncore
@@ -408,22 +409,21 @@ def test_xor_at_lr_10_ends_with_a_warning_not_a_success(app):
 
 
 def test_mnist_mlp_trains_and_is_scored_on_the_whole_test_set(app):
-    load_preset(app, "mnist-mlp")
-    set_fields(app, size=600, epochs=1)
+    # the experiment every host is held to (tests/test_app.py runs it in the Streamlit app)
+    load_preset(app, SAME_EVERYWHERE["preset"])
+    set_fields(app, size=SAME_EVERYWHERE["train_size"], epochs=SAME_EVERYWHERE["epochs"])
+    shared = same_everywhere()
+    assert lab_experiment.check(experiment(app)) == dict(shared, preset=experiment(app)["preset"])
     result, seconds = train(app)
-    measured("MNIST MLP, 1 epoch on 600 digits (+ 10,000 test digits)", seconds)
+    measured("MNIST MLP, %d epochs on %d digits (+ 10,000 test digits)"
+             % (SAME_EVERYWHERE["epochs"], SAME_EVERYWHERE["train_size"]), seconds)
     test = result["test"]
     assert test["samples"] == 10_000  # the same test set as the Streamlit app
     assert 0.3 < test["accuracy"] <= 1.0  # chance is 0.1
-    # the same experiment in CPython's nncore.lab: the same curve and the same test accuracy
-    session = Session()
-    session.speed = None
-    session.train(experiment(app))
-    while session.status != "finished":
-        session.step(1.0)
-    python = session.rows()
-    assert python["test"]["accuracy"] == test["accuracy"]
-    np.testing.assert_allclose(train_losses(result), train_losses(python), rtol=1e-5)
+    # the same curve and the same test accuracy as nncore.lab in CPython (and the app)
+    reference, accuracy = cpython_run()
+    assert_same_curve(result["loss"], reference)
+    assert test["accuracy"] == accuracy
     text = app.inner_text("#test-accuracy")
     assert "test accuracy on 10,000 digits" in text
     cells = app.evaluate("window.nncoreWeb.charts.confusion.view.data('confusion')")
