@@ -38,13 +38,19 @@ def spec(name: str, **sources) -> dict:
 # Near-square charts keep about their own size (axes and legend included), narrower when the
 # column is; the others are as wide as their column. Either way Vega fits the whole chart,
 # legend included, into that width, so nothing is cut off on a narrow screen.
-SQUARE_WIDTHS = {"boundary": 420, "confusion": 460}
+# Streamlit fits the whole chart (axes, title and legend too) into the width and the height
+# it is given, so a square plot needs a total height a little under its width (the legend
+# to the right takes width, the x axis below takes less height).
+SQUARE_SIZES = {"boundary": (420, 405), "confusion": (460, 440)}
 
 
 def show(container, name: str, **sources) -> None:
     """Draw chart `name` into a Streamlit container or placeholder."""
     chart = spec(name, **sources)
     faceted = "facet" in chart or "facet" in chart.get("encoding", {})
-    # small multiples keep their cells' size: Vega cannot fit a facet to a width
-    width = "content" if faceted else SQUARE_WIDTHS.get(name, "stretch")
-    container.vega_lite_chart(chart, width=width)
+    if name in SQUARE_SIZES:
+        width, height = SQUARE_SIZES[name]
+        container.vega_lite_chart(chart, width=width, height=height)
+    else:
+        # small multiples keep their cells' size: Vega cannot fit a facet to a width
+        container.vega_lite_chart(chart, width="content" if faceted else "stretch")
