@@ -128,7 +128,7 @@ function tensorView(item) {
     return box;
   }
   box.append(el("div", {}, el("strong", {}, item.name), ` · ${item.shape.join(" × ") || "scalar"}`));
-  if (item.values !== null) box.append(el("pre", { class: "code values" }, JSON.stringify(item.values).replace(/,/g, ", ")));
+  if (item.values !== null) box.append(valuesView(item.values));
   if (item.picture !== null) {
     const width = Math.min(320, item.picture.width * 6);
     box.append(canvasOf(item.picture, width),
@@ -140,6 +140,18 @@ function tensorView(item) {
       `min ${stats.min.toPrecision(4)} · max ${stats.max.toPrecision(4)} · mean ${stats.mean.toPrecision(4)} · norm ${stats.norm.toPrecision(4)}${item.note ? " · " + item.note : ""}`));
   }
   return box;
+}
+
+/* A small tensor's numbers, ", " between them, each kept whole on its line (a browser
+ * would break "3.81e-8" after its minus sign). */
+function valuesView(values) {
+  const words = JSON.stringify(values).replace(/,/g, ", ").split(" ");
+  const parts = [];
+  words.forEach((word, index) => {
+    if (index) parts.push(" ");
+    parts.push(el("span", {}, word));
+  });
+  return el("pre", { class: "code values" }, ...parts);
 }
 
 function formatCell(value) {
