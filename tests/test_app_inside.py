@@ -87,3 +87,19 @@ def test_the_draw_tab_shows_every_layer_of_the_pretrained_cnn(monkeypatch):
         assert f"**{title}**" in page
     assert "the first 16 of 24 channels" in page and "the first 16 of 48 channels" in page
     assert "7 · flatten: the first 128 of 1200 units" in texts(app.caption)
+
+
+def test_feature_maps_of_every_size_share_one_tile_grid_with_a_gap():
+    from app.images import framed
+    from app.panels.inside import TILE_BOX, TILE_PIXELS, crisp
+
+    tiles = []
+    for size in (26, 13, 11, 5):  # the pretrained CNN's map sizes
+        picture = {"width": size, "height": size, "pixels": [200] * (size * size)}
+        tiles.append(framed(crisp(picture, TILE_PIXELS), TILE_BOX))
+    for tile in tiles:
+        assert tile.shape == (TILE_BOX, TILE_BOX, 4)
+        opaque = np.argwhere(tile[..., 3] == 255)
+        assert opaque.min() >= 2 and opaque.max() <= TILE_BOX - 3  # a clear edge all round
+        assert (tile[..., 3] == 255).sum() >= 50 * 50  # and the map nearly fills it
+        assert set(np.unique(tile[tile[..., 3] == 255][:, 0])) == {200}

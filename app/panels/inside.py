@@ -12,12 +12,13 @@ import numpy as np
 import streamlit as st
 
 from app import chart_view, resources, state
-from app.images import enlarge
+from app.images import enlarge, framed
 from nncore.lab import backprop, inside
 
 YOURS = "yours"
 MODEL_LABELS = {YOURS: "Your model", **resources.PRETRAINED_LABELS}
-TILE_PIXELS = 56  # a feature map is drawn about this wide
+TILE_PIXELS = 56  # a feature map is drawn about this wide (a whole multiple of its size)
+TILE_BOX = 62  # ... centred in a square this wide: every layer's tiles on one grid, apart
 PICTURE_PIXELS = 320  # a walk tensor's picture at most this wide
 DIRECTION_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward"}
 # a tensor's values wrap at this many characters, by the number of columns side by side, so
@@ -54,7 +55,7 @@ def render_activations(views, strip_rows) -> None:
         note = f" · {view['note']}" if view["note"] else ""
         if view["kind"] == "maps":
             st.markdown(f"**{view['title']}** · {shape}{note}")
-            st.image([crisp(picture, TILE_PIXELS) for picture in view["maps"]])
+            st.image([framed(crisp(picture, TILE_PIXELS), TILE_BOX) for picture in view["maps"]])
         elif view["kind"] == "strip" and not strips_drawn:
             strips_drawn = True  # one chart holds every flat layer, in layer order
             chart_view.show(st, "strip", strip=strip_rows)
