@@ -93,12 +93,12 @@ def _fingerprint(network) -> tuple:
 
 def _sample_choice(dataset: str):
     if dataset == "xor":
-        st.selectbox("XOR point", [0, 1, 2, 3], key="inside_point",
+        st.selectbox("XOR point", [0, 1, 2, 3], key="inside_point", width=240,
                      format_func=lambda i: "%d: %s" % (i + 1, ("(0, 0)", "(0, 1)", "(1, 0)",
                                                                "(1, 1)")[i]))
         return st.session_state.inside_point
     st.number_input("Test digit number", min_value=0, max_value=9999, step=1,
-                    key="inside_digit")
+                    key="inside_digit", width=240)
     return int(st.session_state.inside_digit)
 
 
@@ -178,14 +178,15 @@ def render() -> None:
     else:
         st.error(check["sentence"], icon=":material/error:")
     position = st.session_state.inside_step
-    back, label, forward = st.columns([1, 4, 1])
+    back, label, forward = st.columns([1, 4, 1], vertical_alignment="center")
     back.button("Back", key="inside_back", on_click=_move, args=(-1, len(steps)),
                 disabled=position == 0, width="stretch")
     forward.button("Next", key="inside_next", on_click=_move, args=(1, len(steps)),
                    disabled=position == len(steps) - 1, width="stretch")
     step = steps[position]
     label.markdown(f"**Step {position + 1} of {len(steps)} · "
-                   f"{DIRECTION_WORDS[step['direction']]} · {step['title']}**")
+                   f"{DIRECTION_WORDS[step['direction']]} · {step['title']}**",
+                   text_alignment="center")
     st.markdown(_block(step["formula"]))
     columns = st.columns(min(len(step["tensors"]), 3))
     for number, item in enumerate(step["tensors"]):
