@@ -103,7 +103,6 @@ def initialise() -> None:
     """Defaults for a new session (from the link when it carries an experiment)."""
     state = st.session_state
     if "session" not in state:
-        state.session = Session(mnist=resources.mnist_uint8)
         state.speed = DEFAULT_SPEED
         state.link_notice = None
         text = st.query_params.get(QUERY_KEY)
@@ -114,6 +113,8 @@ def initialise() -> None:
             except ExperimentError as error:
                 state.link_notice = f"{error} Showing the XOR preset instead."
         apply_experiment(settings)
+        # last: a run interrupted before this line starts the whole initialisation again
+        state.session = Session(mnist=resources.mnist_uint8)
     state.session.speed = SPEEDS.get(state.speed)
     state.setdefault("trainer_id", uuid.uuid4().hex)
     state.setdefault("train_message", None)

@@ -112,8 +112,8 @@ def test_mnist_training_reports_test_accuracy_and_mistakes(preset):
 
 def test_draw_offers_a_stopped_digit_network_and_an_uploaded_one():
     app = choose_preset(start(), "mnist-mlp")
-    app.slider(key="train_size").set_value(500).run()
-    app.number_input(key="epochs").set_value(50).run()
+    app.slider(key="train_size").set_value(5000).run()
+    app.number_input(key="epochs").set_value(500).run()  # minutes: Stop ends it
     app.selectbox(key="speed").select("full speed").run()
     app.button(key="train_button").click().run()
     app.session_state["last_step"] = 0.0
