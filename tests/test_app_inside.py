@@ -103,3 +103,25 @@ def test_feature_maps_of_every_size_share_one_tile_grid_with_a_gap():
         assert opaque.min() >= 2 and opaque.max() <= TILE_BOX - 3  # a clear edge all round
         assert (tile[..., 3] == 255).sum() >= 50 * 50  # and the map nearly fills it
         assert set(np.unique(tile[tile[..., 3] == 255][:, 0])) == {200}
+
+
+def test_a_model_trained_on_a_2d_problem_walks_one_of_its_test_points():
+    app = start()
+    app.selectbox(key="preset_choice").select("circle").run()
+    app.number_input(key="epochs").set_value(20).run()
+    app.selectbox(key="speed").select("full speed").run()
+    app.button(key="train_button").click().run()
+    for _ in range(100):
+        if app.session_state.session.status == "finished":
+            break
+        app.session_state["last_step"] = 0.0  # the live fragment's timer is due
+        app.run()
+    no_traceback(app)
+    session = app.session_state.session
+    assert session.status == "finished" and session.plane is not None
+    field = app.number_input(key="inside_plane_point")
+    assert field.label == "Test point number" and field.max == len(session.plane["x_test"]) - 1
+    field.set_value(5).run()
+    no_traceback(app)
+    assert "Your model, as trained · Circle test point #5 (" in texts(app.markdown)
+    assert "Gradient check passed" in texts(app.markdown)

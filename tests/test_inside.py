@@ -242,3 +242,30 @@ def test_the_walk_takes_mse_against_a_one_hot_label(digits):
     target = [t for t in loss_step["tensors"] if t["name"] == "T"][0]
     assert target["values"][0][y] == 1.0 and sum(target["values"][0]) == 1.0
     assert walked["check"]["passed"] is True
+
+
+def test_your_model_of_a_2d_problem_walks_that_problems_test_points():
+    from nncore.lab import Session
+    from nncore.lab import experiment as experiment_module
+
+    session = Session()
+    session.speed = None
+    session.train(experiment_module.check(dict(experiment_module.default("circle"), epochs=20)))
+    while session.status != "finished":
+        session.step(0.05)
+    network, words = backprop.yours(session, experiment_module.default("circle"))
+    assert network is session.network and words == "your model, as trained"
+    assert backprop.dataset_for(network, session.plane) == "plane"
+    assert backprop.dataset_for(network) == "xor"  # a 2-input net without its problem
+    chooser = backprop.chooser("plane", session.plane)
+    assert chooser == {"label": "Test point number", "count": len(session.plane["x_test"])}
+    x, y, words = backprop.sample(network, "plane", 3, plane=session.plane)
+    np.testing.assert_array_equal(x, session.plane["x_test"][3])
+    assert y == float(session.plane["y_test"][3, 0])
+    assert words.startswith("Circle test point #3 (")
+    # an index past the end takes the last point (the problem shrank since it was chosen)
+    _, _, last = backprop.sample(network, "plane", 10_000, plane=session.plane)
+    assert last.startswith("Circle test point #%d " % (chooser["count"] - 1))
+    walked = backprop.walk(network, x, y)
+    assert walked["check"]["passed"]
+    assert walked["steps"][-1]["layer"] == 1

@@ -91,15 +91,20 @@ def _fingerprint(network) -> tuple:
     return tuple(float(np.abs(p).sum()) for p in network.parameters())
 
 
-def _sample_choice(dataset: str):
+def _sample_choice(dataset: str, chooser: dict):
+    """The sample the walk takes: one of XOR's points, or a test point's or digit's number."""
     if dataset == "xor":
-        st.selectbox("XOR point", [0, 1, 2, 3], key="inside_point", width=240,
+        st.selectbox(chooser["label"], [0, 1, 2, 3], key="inside_point", width=240,
                      format_func=lambda i: "%d: %s" % (i + 1, ("(0, 0)", "(0, 1)", "(1, 0)",
                                                                "(1, 1)")[i]))
         return st.session_state.inside_point
-    st.number_input("Test digit number", min_value=0, max_value=9999, step=1,
-                    key="inside_digit", width=240)
-    return int(st.session_state.inside_digit)
+    key = "inside_digit" if dataset == "mnist" else "inside_plane_point"
+    st.session_state.setdefault(key, 0)
+    if st.session_state[key] > chooser["count"] - 1:  # a smaller problem since
+        st.session_state[key] = chooser["count"] - 1
+    st.number_input(chooser["label"], min_value=0, max_value=chooser["count"] - 1, step=1,
+                    key=key, width=240)
+    return int(st.session_state[key])
 
 
 def _block(text: str) -> str:
@@ -139,7 +144,6 @@ def render() -> None:
                "numbers, all from one call of Network.loss_and_grads.")
     st.session_state.setdefault("inside_model", YOURS)
     st.session_state.setdefault("inside_point", 0)
-    st.session_state.setdefault("inside_digit", 0)
     st.session_state.setdefault("inside_step", 0)
     st.radio("Model", list(MODEL_LABELS), format_func=MODEL_LABELS.get, key="inside_model",
              horizontal=True)
@@ -147,16 +151,19 @@ def render() -> None:
     if network is None:
         st.warning(words)
         return
-    dataset = backprop.dataset_for(network)
+    session = state.session()
+    # your model, trained on a 2-D problem: walk one of that problem's test points
+    plane = session.plane if network is session.network else None
+    dataset = backprop.dataset_for(network, plane)
     if dataset is None:
         st.warning(backprop.unwalkable(network))
         return
-    index = _sample_choice(dataset)
-    key = (identity, dataset, index, _fingerprint(network))
+    index = _sample_choice(dataset, backprop.chooser(dataset, plane))
+    key = (identity, dataset, id(plane), index, _fingerprint(network))
     if st.session_state.get("inside_key") != key:
         try:
             x, y, sample_words = backprop.sample(network, dataset, index,
-                                                 mnist=resources.mnist())
+                                                 mnist=resources.mnist(), plane=plane)
             walked = backprop.walk(network, x, y)
         except Exception as error:  # e.g. a loss that does not fit this model's outputs
             st.error(f"The walk could not be made for this model: {error}")

@@ -1,7 +1,8 @@
 """Backpropagation, step by step, for one sample and the current network.
 
     yours(session, experiment) -> (network, words): what "Your model" walks
-    dataset_for(network) -> "xor" | "mnist" | None; unwalkable(network): why not, for None
+    dataset_for(network, plane=None) -> "xor" | "plane" | "mnist" | None (unwalkable: why)
+    chooser(dataset, plane=None) -> {"label", "count"}: how a host asks for the sample
     walk(network, x, y, loss=None) -> {
       "loss": "mse", "value": E, "fused": "softmax" | None,
       "steps": [{"direction": "forward" | "loss" | "backward", "layer": 3 (from 1; the loss
@@ -81,9 +82,23 @@ def yours(session, experiment):
     return network, "the Build tab's stack with fresh weights (not trained yet)"
 
 
-def dataset_for(network):
-    """Where a walk's sample comes from: "xor" for 2 inputs, "mnist" for 784, else None."""
-    return {2: "xor", 784: "mnist"}.get(tasks._values(network.input_shape))
+def dataset_for(network, plane=None):
+    """Where a walk's sample comes from: for 2 inputs the test points of the 2-D problem it
+    was trained on ("plane", when `plane` gives them: Session.plane) or else "xor" (the four
+    points); "mnist" (test digits) for 784 inputs; None for any other input."""
+    inputs = tasks._values(network.input_shape)
+    if inputs == 2:
+        return "plane" if plane is not None else "xor"
+    return {784: "mnist"}.get(inputs)
+
+
+def chooser(dataset, plane=None):
+    """How a host asks for the sample: its field's label and how many samples there are."""
+    if dataset == "xor":
+        return {"label": "XOR point", "count": 4}
+    if dataset == "plane":
+        return {"label": "Test point number", "count": int(len(plane["x_test"]))}
+    return {"label": "Test digit number", "count": 10_000}
 
 
 def unwalkable(network):
@@ -98,14 +113,23 @@ def headline(words, walked, sample_words):
                                          walked["loss"], walked["value"])
 
 
-def sample(network, dataset, index, mnist=None):
-    """(x, y, words) of one sample: XOR point `index` (0..3) or MNIST test digit `index`.
+def sample(network, dataset, index, mnist=None, plane=None):
+    """(x, y, words) of one sample: XOR point `index` (0..3), test point `index` of the 2-D
+    problem (`plane`: Session.plane) or MNIST test digit `index`.
     x has the network's input shape; y is the target (a label for digits)."""
     if dataset == "xor":
         points, targets = datasets.xor()
         x = tasks.shape_inputs(points[index : index + 1], network.input_shape)[0]
         return x, float(targets[index, 0]), "XOR point %s, target %g" % (
             tuple(int(v) for v in points[index]), targets[index, 0])
+    if dataset == "plane":
+        points, targets = plane["x_test"], plane["y_test"]
+        index = min(max(int(index), 0), len(points) - 1)
+        x = tasks.shape_inputs(np.asarray(points[index : index + 1]), network.input_shape)[0]
+        name = tasks.PLANE_NAMES[plane["dataset"]]
+        return x, float(targets[index, 0]), "%s test point #%d (%.3g, %.3g), target %g" % (
+            name[:1].upper() + name[1:], index, points[index, 0], points[index, 1],
+            targets[index, 0])
     data = mnist if mnist is not None else datasets.load_mnist()
     x_test, y_test = data[2], data[3]
     x = tasks.shape_inputs(np.asarray(x_test[index : index + 1]), network.input_shape)[0]

@@ -295,13 +295,17 @@ def walk(model, experiment, index):
         network, words = backprop.yours(session(), experiment)
     else:
         network, words = choose_model(model), nncore.pretrained.LABELS[model]
-    dataset = backprop.dataset_for(network)
+    # your model, trained on a 2-D problem: walk one of that problem's test points
+    plane = session().plane if network is session().network else None
+    dataset = backprop.dataset_for(network, plane)
     if dataset is None:
         raise Refusal(backprop.unwalkable(network))
     mnist = session().mnist() if dataset == "mnist" else None
-    x, y, sample_words = backprop.sample(network, dataset, int(index), mnist=mnist)
+    x, y, sample_words = backprop.sample(network, dataset, int(index), mnist=mnist,
+                                         plane=plane)
     walked = backprop.walk(network, x, y)
     walked.update(dataset=dataset, sample=sample_words, model=words,
+                  chooser=backprop.chooser(dataset, plane),
                   headline=backprop.headline(words, walked, sample_words))
     return walked
 

@@ -48,7 +48,8 @@ export function setupInsidePanel(app) {
   let position = 0;
   let asked = 0;
 
-  // the sample chooser on show: an XOR point for a 2-input net, a test digit for 784 inputs
+  // the sample chooser on show: an XOR point, or the number of a test point (your model,
+  // trained on a 2-D problem) or of a test digit (784 inputs): nncore.lab.backprop.chooser
   const chooser = () => (document.getElementById("inside-digit-field").hidden ? point : digit);
 
   async function load() {
@@ -64,7 +65,13 @@ export function setupInsidePanel(app) {
       if (request !== asked) return;
       show(errorBox, "");
       document.getElementById("inside-point-field").hidden = answer.dataset !== "xor";
-      document.getElementById("inside-digit-field").hidden = answer.dataset !== "mnist";
+      const numbered = document.getElementById("inside-digit-field");
+      numbered.hidden = answer.dataset === "xor";
+      if (!numbered.hidden) {
+        numbered.querySelector("span").textContent = answer.chooser.label;
+        digit.max = String(answer.chooser.count - 1);
+        if (Number(digit.value) > answer.chooser.count - 1) digit.value = String(answer.chooser.count - 1);
+      }
       if ((Number(chooser().value) || 0) !== index) return load(); // the other chooser showed up
       walked = answer;
       app.walk = answer;
