@@ -8,14 +8,19 @@
   and accuracies, with its boundary and its 16 hidden units drawn;
 - Inside: the pretrained CNN's backprop walk passes its gradient check, and Next walks it
   down to the backward step of layer 1;
+- Train, live: while the two spirals train at 10 epochs/s, the hidden units' chart drawn
+  at one epoch differs from the one drawn five or more epochs later, the status line still
+  running (each cell's colour compared);
 - Model: the experiment's nncore script, read off the page and run, prints the final loss
-  the note under it gives for the run the Train tab made (10 digits, compared to 1e-5).
+  the note under it gives for the run the Train tab made (10 digits, compared to 1e-5); the
+  PyTorch tab's script is nncore.lab's approximation, says so, and (torch installed) runs.
 
 With NNCORE_SHOTS=<folder> every view is also screenshotted there at 1024 and 390 px wide
 (the whole page, not only the first screen), for a person to look at. Timings are printed.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -412,3 +417,114 @@ def test_the_experiment_as_code_prints_the_final_loss_train_shows(
     report(capsys, f"final loss: script {final!r}, page {noted.group(1)}")
     # the note has 10 significant digits; the script is the same computation in CPython
     assert math.isclose(final, page_loss, rel_tol=1e-5), (final, page_loss)
+
+    # the other tab: the same experiment in PyTorch, an approximation that says so
+    from nncore.lab import code
+
+    model.get_by_role("tab", name="PyTorch (approximation)").click()
+    pytorch_tab = model.get_by_role("tabpanel", name="PyTorch (approximation)")
+    torch_block = pytorch_tab.get_by_test_id("stCode")
+    torch_block.wait_for(state="visible", timeout=15_000)
+    torch_script = torch_block.locator("code").text_content()
+    assert torch_script.startswith('"""The experiment in PyTorch: XOR (4 points). An '
+                                   'APPROXIMATION, not the same run.\n'), torch_script[:200]
+    for line in ("model = nn.Sequential(", "    nn.Linear(2, 3),  # 1. dense(units=3)",
+                 "    nn.Tanh(),  # 2. tanh", "    nn.Linear(3, 1),  # 3. dense(units=1)",
+                 "optimizer = torch.optim.SGD(model.parameters(), lr=0.1)",
+                 "epochs, batch_size = 50, 1"):
+        assert line in torch_script.splitlines(), (line, torch_script)
+    # ...and exactly nncore.lab's text for the experiment the page's link holds
+    shared = link_experiment(page.url)
+    assert shared["epochs"] == 50, shared
+    assert torch_script.rstrip("\n") == code.as_pytorch(shared).rstrip("\n")
+    # torch is an optional dependency (the bench extra): where it is installed, the script
+    # runs, 50 epochs, to a finite loss (a different run from nncore's: it says so)
+    if importlib.util.find_spec("torch") is None:
+        report(capsys, "torch is not installed: the PyTorch script's text is checked, not run")
+        return
+    path = tmp_path / "experiment_torch.py"
+    path.write_text(torch_script)
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    report(capsys, f"the PyTorch script ran in {time.perf_counter() - started:.2f} s")
+    assert result.returncode == 0, result.stderr
+    assert len(re.findall(r"^epoch \d+/50  loss=\S+$", result.stdout, re.MULTILINE)) == 50
+    printed = re.search(r"^final loss: (\S+)$", result.stdout, re.MULTILINE)
+    assert printed and math.isfinite(float(printed.group(1))), result.stdout[-500:]
+
+
+# The status line and the hidden-unit chart at one moment, read together: the fill of each
+# cell the chart (Vega, SVG renderer) draws, i.e. each unit's output there through the
+# colour scale, in the chart's own order.
+HIDDEN_NOW = """() => {
+    const lines = document.querySelectorAll('.train-status');
+    const charts = [...document.querySelectorAll('[data-testid=stVegaLiteChart]')]
+        .filter(chart => chart.textContent.includes('Hidden units over the input square'));
+    const paths = charts.length === 1
+        ? [...charts[0].querySelectorAll('g.mark-rect.role-mark > path')] : [];
+    return {status: lines.length ? lines[lines.length - 1].innerText.trim() : '',
+            charts: charts.length, fills: paths.map(path => path.getAttribute('fill'))};
+}"""
+# The page's state (as HIDDEN_NOW reads it) once the run has ended, or once the status line
+# is at epoch `after` or later and the chart draws cells whose fills are not `fills` (with
+# `fills` empty: draws any cells); until then false.
+HIDDEN_MOVED = "([after, fills]) => { const now = (" + HIDDEN_NOW + """)();
+    if (/^(Finished|Stopped)/.test(now.status)) return now;
+    const epoch = /^Epoch (\\d+) \\/ /.exec(now.status);
+    if (!epoch || Number(epoch[1]) < after || now.fills.length === 0) return false;
+    const moved = fills.length === 0 || (now.fills.length === fills.length
+        && now.fills.some((fill, index) => fill !== fills[index]));
+    return moved && now;
+}"""
+
+def running_epoch(status_line: str, total: int) -> int:
+    """The epoch a running run's status line ("Epoch 12 / 300 · ...") is at."""
+    match = re.match(r"Epoch (\d+) / (\d+) · ", status_line)
+    assert match, f"not a running run's status line: {status_line!r}"
+    assert int(match.group(2)) == total, status_line
+    return int(match.group(1))
+
+
+def test_the_hidden_units_are_redrawn_while_a_run_trains(page, streamlit_server, capsys):
+    """The two spirals at 10 epochs/s (300 epochs, about 30 s): mid-run, the hidden-unit
+    chart drawn at one epoch differs from the one drawn a few epochs later, while the status
+    line says the run is still going: the small multiples follow the training, not only its
+    end."""
+    from nncore.lab import experiment, plane
+
+    epochs = experiment.default("spiral")["epochs"]
+    assert epochs == 300
+    open_app(page, streamlit_server)
+    wait_for_link(page)
+    page.get_by_role("combobox", name="Start from a preset").click()
+    page.get_by_role("option", name=experiment.PRESET_LABELS["spiral"], exact=True).click()
+    wait_for_link(page, preset="spiral")
+    train = open_tab(page, "Train")
+    train.get_by_label("Points", exact=True).wait_for(timeout=15_000)
+    train.get_by_role("combobox", name="Speed").click()
+    page.get_by_role("option", name="10 epochs/s", exact=True).click()
+    page.wait_for_timeout(400)
+
+    started = time.perf_counter()
+    train.get_by_role("button", name="Train", exact=True).click()
+    # each wait also ends when the run does (the read then says so): a chart drawn only at
+    # the end fails at once, not after a timeout
+    first = page.wait_for_function(HIDDEN_MOVED, arg=[1, []], timeout=60_000).json_value()
+    at = running_epoch(first["status"], epochs)  # still running, the chart drawn
+    assert first["charts"] == 1 and first["fills"], first["status"]
+    second = page.wait_for_function(HIDDEN_MOVED, arg=[at + 5, first["fills"]],
+                                    timeout=60_000).json_value()
+    later = running_epoch(second["status"], epochs)  # not the run's end: redrawn mid-run
+    report(capsys, f"hidden units read at epochs {at} and {later}, "
+                   f"{time.perf_counter() - started:.2f} s after Train")
+    train.get_by_role("button", name="Stop", exact=True).click()
+    train.get_by_text(re.compile(r"^Stopped · Epoch \d+ / 300")).wait_for(timeout=30_000)
+
+    assert 1 <= at < at + 5 <= later < epochs, (at, later)
+    # the same 16 cells of 15 x 15 (2-8-8-1 tanh), coloured otherwise
+    cells = 16 * plane.HIDDEN_RESOLUTION ** 2
+    assert len(first["fills"]) == len(second["fills"]) == cells, len(first["fills"])
+    changed = sum(a != b for a, b in zip(first["fills"], second["fills"]))
+    assert changed > len(first["fills"]) // 10, changed  # the pictures moved, not one cell

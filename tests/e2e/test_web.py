@@ -24,6 +24,7 @@ from static_site import serving
 
 import nncore
 import nncore.lab.inside
+import nncore.lab.plane
 import nncore.lab.vocabulary
 from nncore import preprocess
 from nncore.lab import Session
@@ -789,3 +790,69 @@ def cpython_losses(settings):
     while session.status != "finished":
         session.step(1.0)
     return train_losses(session.rows())
+
+
+# What the page shows of the hidden units at this moment, read in one go: the report's
+# status and epoch, the epoch of the rows the charts were last drawn from (their last
+# training-loss row) and the hidden-unit chart's own data, as Vega holds it.
+HIDDEN_NOW = """() => {
+    const web = window.nncoreWeb;
+    const drawn = web.rows ? web.rows.loss.filter(row => row.series === 'train') : [];
+    const hidden = web.charts.hidden.view ? web.charts.hidden.view.data('hidden') : [];
+    return {status: web.report.status, epoch: web.report.epoch,
+            version: web.rows ? web.rows.version : -1,
+            drawn: drawn.length ? drawn[drawn.length - 1].step : 0,
+            units: hidden.map(row => [row.layer, row.unit, row.x1, row.x2]),
+            values: hidden.map(row => row.value)}; }"""
+
+
+def test_the_hidden_units_are_redrawn_while_a_run_trains(app):
+    """The two spirals at 10 epochs/s (300 epochs, about 30 s): mid-run, the hidden-unit
+    chart's data at one epoch differs from its data a few epochs later, while the run is
+    still running: the small multiples follow the training, not only its end."""
+    load_preset(app, "spiral")
+    epochs = experiment(app)["epochs"]
+    assert epochs == lab_experiment.default("spiral")["epochs"] == 300
+    app.select_option("#speed", "10 epochs/s")
+    before = app.evaluate("window.nncoreWeb.report.version")
+    start(app)
+    # each wait also ends when the run does (then the read says so): a chart drawn only at
+    # the end fails here at once, not after a timeout
+    # the first read: the charts drawn from rows of this run with an epoch in them
+    app.wait_for_function(
+        "(before) => { const web = window.nncoreWeb; return web.report.status !== 'running' "
+        "|| (web.rows && web.rows.version > before && web.rows.loss.some(row => row.series "
+        "=== 'train') && web.charts.hidden.view && web.charts.hidden.view.data('hidden')"
+        ".length > 0); }",
+        arg=before, timeout=TRAIN_TIMEOUT_MS)
+    first = app.evaluate(HIDDEN_NOW)
+    assert first["status"] == "running" and first["values"], (
+        "the run ended before its hidden units were drawn", first["status"])
+    # the second: the charts drawn again from rows 5 epochs on or more, with other values
+    app.wait_for_function(
+        "([shown, drawn, values]) => { const web = window.nncoreWeb; if (web.report.status !== "
+        "'running') return true; const train = web.rows.loss.filter(row => row.series === "
+        "'train'); const now = web.charts.hidden.view.data('hidden'); return web.rows.version "
+        "> shown && train[train.length - 1].step >= drawn + 5 && now.length === values.length "
+        "&& now.some((row, index) => row.value !== values[index]); }",
+        arg=[first["version"], first["drawn"], first["values"]], timeout=TRAIN_TIMEOUT_MS)
+    second = app.evaluate(HIDDEN_NOW)
+    assert second["status"] == "running", (
+        "the run ended and its hidden units were not redrawn while it trained",
+        second["status"], second["epoch"])
+    app.click("#stop")
+    wait_for_status(app, "finished")
+    stopped = report(app)["epoch"]
+
+    for read in (first, second):
+        assert read["status"] == "running" and 1 <= read["epoch"] < epochs, read["epoch"]
+        assert 1 <= read["drawn"] <= read["epoch"], (read["drawn"], read["epoch"])
+    assert second["epoch"] > first["epoch"] and second["drawn"] >= first["drawn"] + 5
+    # the same 16 units (2-8-8-1) over the same 15 x 15 grid, with other values
+    units = {(layer, unit) for layer, unit, _, _ in first["units"]}
+    assert units == {(layer, unit) for layer in (2, 4) for unit in range(1, 9)}
+    assert len(first["units"]) == 16 * nncore.lab.plane.HIDDEN_RESOLUTION ** 2
+    assert second["units"] == first["units"]
+    changed = sum(a != b for a, b in zip(first["values"], second["values"]))
+    assert changed > len(first["values"]) // 10, changed  # the pictures moved, not one cell
+    assert stopped < epochs and "Stopped" in app.inner_text("#train-status")
