@@ -856,3 +856,26 @@ def test_the_hidden_units_are_redrawn_while_a_run_trains(app):
     changed = sum(a != b for a, b in zip(first["values"], second["values"]))
     assert changed > len(first["values"]) // 10, changed  # the pictures moved, not one cell
     assert stopped < epochs and "Stopped" in app.inner_text("#train-status")
+
+
+def test_your_2d_model_walks_one_of_its_problems_test_points(app):
+    load_preset(app, "circle")
+    set_fields(app, epochs=20)
+    train(app)
+    app.click('[data-tab="inside"]')
+    app.select_option("#inside-model", "yours")
+    app.wait_for_function(
+        "() => window.nncoreWeb.walk && window.nncoreWeb.walk.dataset === 'plane'")
+    count = app.evaluate("window.nncoreWeb.walk.chooser.count")
+    # the hollow points of the boundary chart: the ones never trained on
+    assert count == app.evaluate(
+        "window.nncoreWeb.rows.points.filter((point) => point.split === 'test').length") > 0
+    assert app.text_content("#inside-digit-field span") == "Test point number"
+    assert app.get_attribute("#inside-digit", "max") == str(count - 1)
+    app.fill("#inside-digit", "5")
+    app.press("#inside-digit", "Tab")
+    app.wait_for_function("() => window.nncoreWeb.walk.sample.startsWith('Circle test point #5 (')")
+    assert app.inner_text("#inside-summary").startswith(
+        "Your model, as trained · Circle test point #5 (")
+    assert app.evaluate("window.nncoreWeb.walk.check.passed") is True
+    assert app.evaluate("window.nncoreWeb.walk.steps.at(-1).layer") == 1
