@@ -376,3 +376,42 @@ def test_an_uploaded_cnn_moves_the_build_preset_choice_to_the_cnn_preset():
     assert "Loaded cnn.npz" in texts(app.success)
     assert app.selectbox(key="preset_choice").value == "mnist-cnn"
     assert app.session_state.dataset == "mnist"
+
+
+def test_both_hosts_have_the_same_training_controls_with_the_same_labels():
+    """Train, Continue, Pause, Step, Stop and Speed (its choices included), in the app's
+    Train tab and in the web page's training group (web/index.html, the speeds from the
+    build's config: nncore.lab.SPEEDS, as the app's)."""
+    import html.parser
+
+    from nncore.lab import SPEEDS
+
+    class Controls(html.parser.HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside, self.depth, self.tag, self.labels = False, 0, None, []
+
+        def handle_starttag(self, tag, attributes):
+            attributes = dict(attributes)
+            if tag == "div" and attributes.get("aria-label") == "Training":
+                self.inside, self.depth = True, 0
+            if self.inside:
+                self.depth += tag == "div"
+                self.tag = tag
+
+        def handle_endtag(self, tag):
+            if self.inside and tag == "div":
+                self.depth -= 1
+                self.inside = self.depth > 0
+
+        def handle_data(self, data):
+            if self.inside and self.tag in ("button", "span") and data.strip():
+                self.labels.append(data.strip())
+
+    page = Controls()
+    page.feed((Path(__file__).resolve().parent.parent / "web" / "index.html").read_text())
+    app = start()
+    keys = ("train_button", "continue_button", "pause_button", "step_button", "stop_button")
+    app_labels = [app.button(key=key).label for key in keys] + [app.selectbox(key="speed").label]
+    assert page.labels == app_labels == ["Train", "Continue", "Pause", "Step", "Stop", "Speed"]
+    assert app.selectbox(key="speed").options == list(SPEEDS)
