@@ -153,6 +153,11 @@ class Unfilled:
         for start in range(0, count, INIT_CHUNK):
             self.rng.uniform(size=min(INIT_CHUNK, count - start))
 
+    def __getattr__(self, name):
+        # a layer that draws its starting weights its own way (rng.normal, a registered
+        # layer...) draws them for real: the generator moves on exactly as it would
+        return getattr(self.rng, name)
+
     def __repr__(self):
         return "Unfilled(%r)" % (self.rng,)
 

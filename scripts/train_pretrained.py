@@ -190,7 +190,7 @@ def train(name: str, epochs: int | None = None, output_directory: Path = OUTPUT_
 
     net = builder()
     optimizer = nncore.Adam(lr=first_lr)
-    net.compile(loss="cross_entropy", optimizer=optimizer, lr=first_lr)
+    net.compile(loss="cross_entropy", optimizer=optimizer)
     print(net.summary(), flush=True)
     rng = np.random.default_rng(SEED)
     start = time.perf_counter()

@@ -269,3 +269,12 @@ def test_your_model_of_a_2d_problem_walks_that_problems_test_points():
     walked = backprop.walk(network, x, y)
     assert walked["check"]["passed"]
     assert walked["steps"][-1]["layer"] == 1
+
+
+def test_the_digit_chooser_counts_the_test_digits_and_a_number_past_them_takes_the_last(digits):
+    network = pretrained.load("mnist-mlp")
+    assert backprop.chooser("mnist", mnist=digits) == {"label": "Test digit number",
+                                                       "count": len(digits[2])}
+    _, y, words = backprop.sample(network, "mnist", 10 ** 6, mnist=digits)
+    last = len(digits[2]) - 1
+    assert words == "test digit #%d, a %d" % (last, int(digits[3][last])) and y == digits[3][last]

@@ -709,3 +709,48 @@ def test_the_limits_allow_the_largest_model():
                for name in nncore.optimizers.OPTIONS)
     assert MAX_ITEMSIZE == np.dtype(np.float64).itemsize
     assert len(npy_header(np.float64, (2**31, 2**31))) < MAX_HEADER
+
+
+def test_a_registered_layer_that_draws_its_own_way_loads_and_keeps_its_weights(tmp_path):
+    """load builds its network without drawing Dense/Conv2D starting weights; a registered
+    layer that draws its own way (rng.normal) still gets a working generator."""
+    from nncore import layers as layer_module
+
+    class Scale(layer_module.WeightedLayer):
+        type = "test-scale"
+        help = "y = x * s, one s per feature, s drawn from a normal"
+        OPTIONS = {}
+        REQUIRED = ()
+
+        def options(self):
+            return {}
+
+        def compute_output_shape(self, input_shape):
+            return tuple(input_shape)
+
+        def parameter_shapes(self, input_shape):
+            return [tuple(input_shape)]
+
+        def build(self, input_shape, rng, dtype):
+            super().build(input_shape, rng, dtype)
+            self.params = [rng.normal(size=tuple(input_shape)).astype(dtype)]
+            self.grads = [np.zeros_like(self.params[0])]
+
+        def forward(self, x, training=False):
+            self.x = x
+            return x * self.params[0]
+
+        def backward(self, grad, need_input_grad=True):
+            self.grads[0][...] = (grad * self.x).sum(axis=0)
+            return grad * self.params[0]
+
+    layer_module.register(Scale)
+    try:
+        network = nncore.Network([nncore.Dense(3), Scale()], input_shape=(2,), seed=4)
+        path = tmp_path / "scale.npz"
+        network.save(str(path))
+        loaded = nncore.load(str(path))
+        x = np.array([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
+        np.testing.assert_array_equal(loaded.predict(x), network.predict(x))
+    finally:
+        layer_module.unregister("test-scale")

@@ -278,9 +278,9 @@ def test_draw_is_offered_a_digit_network_that_finished_or_was_stopped_once_each(
     run_out(session)
     finished = session.drawing_offer()
     assert finished is not None and session.report()["drawing_offer"] == finished
-    session.train(digits(epochs=5))
+    session.train(digits(epochs=500))  # far longer than one step: Stop ends it
     session.step(0.01)
-    assert session.drawing_offer() is None
+    assert session.status == "running" and session.drawing_offer() is None
     session.stop()
     stopped = session.drawing_offer()
     assert stopped is not None and stopped != finished  # a new run: a new offer

@@ -158,7 +158,7 @@ def render() -> None:
     if dataset is None:
         st.warning(backprop.unwalkable(network))
         return
-    index = _sample_choice(dataset, backprop.chooser(dataset, plane))
+    index = _sample_choice(dataset, backprop.chooser(dataset, plane, mnist=resources.mnist()))
     key = (identity, dataset, id(plane), index, _fingerprint(network))
     if st.session_state.get("inside_key") != key:
         try:

@@ -92,13 +92,15 @@ def dataset_for(network, plane=None):
     return {784: "mnist"}.get(inputs)
 
 
-def chooser(dataset, plane=None):
-    """How a host asks for the sample: its field's label and how many samples there are."""
+def chooser(dataset, plane=None, mnist=None):
+    """How a host asks for the sample: its field's label and how many samples there are
+    (`plane`: Session.plane; `mnist`: the digits sample() reads, else the bundled ones)."""
     if dataset == "xor":
         return {"label": "XOR point", "count": 4}
     if dataset == "plane":
         return {"label": "Test point number", "count": int(len(plane["x_test"]))}
-    return {"label": "Test digit number", "count": 10_000}
+    data = mnist if mnist is not None else datasets.load_mnist()
+    return {"label": "Test digit number", "count": int(len(data[2]))}
 
 
 def unwalkable(network):
@@ -132,6 +134,7 @@ def sample(network, dataset, index, mnist=None, plane=None):
             targets[index, 0])
     data = mnist if mnist is not None else datasets.load_mnist()
     x_test, y_test = data[2], data[3]
+    index = min(max(int(index), 0), len(x_test) - 1)  # a number past the end: the last digit
     x = tasks.shape_inputs(np.asarray(x_test[index : index + 1]), network.input_shape)[0]
     return x, int(y_test[index]), "test digit #%d, a %d" % (index, int(y_test[index]))
 

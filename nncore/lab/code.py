@@ -382,8 +382,8 @@ def run_note(session, experiment):
     """"Your last run: final loss 0.01234567891 after epoch 50. ..." when the session's last
     run is a whole, fresh run of `experiment` (Session.final_loss_of), else None. The loss
     has ten significant digits: enough to compare with the script's output to 1e-9."""
-    loss = session.final_loss_of(experiment)
-    if loss is None:
+    final = session.final_loss_of(experiment)
+    if final is None:
         return None
     return ("Your last run: final loss %.10g after epoch %d. The nncore script prints the "
-            "same final loss." % (loss, session.curves.epoch_count))
+            "same final loss." % final)

@@ -358,6 +358,8 @@ class Session:
         self.version += 1
 
     def _fits(self, dataset):
+        if not self.network.built:  # a network given without its input shape fits nothing yet
+            return False
         try:
             tasks.check_fits(self.network.input_shape, self.network.output_shape, dataset)
         except tasks.DataMismatch:
@@ -401,9 +403,10 @@ class Session:
 
     @_one_at_a_time
     def final_loss_of(self, experiment):
-        """The last epoch's training loss when the run that just ended is a whole, fresh run
-        of exactly `experiment` (what its script, nncore.lab.code.as_python, reproduces);
-        else None (no run, a continued or imported model, stopped early, other settings)."""
+        """(the last epoch's training loss, the epochs trained) when the run that just ended
+        is a whole, fresh run of exactly `experiment` (what its script,
+        nncore.lab.code.as_python, reproduces); else None (no run, a continued or imported
+        model, stopped early, other settings)."""
         run, last = self._run, self.curves.last
         if (run is None or last is None or run["offset"] or self.outcome != "done"
                 or self.origin != "trained here"):
@@ -412,9 +415,10 @@ class Session:
             wanted = experiment_module.check(experiment)
         except experiment_module.ExperimentError:
             return None
-        if _without_preset(wanted) != _without_preset(self.experiment):
+        loss = finite(last.get("loss"))
+        if _without_preset(wanted) != _without_preset(self.experiment) or loss is None:
             return None
-        return finite(last.get("loss"))
+        return loss, self.curves.epoch_count
 
     @_one_at_a_time
     def drawing_offer(self):

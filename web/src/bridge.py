@@ -305,7 +305,7 @@ def walk(model, experiment, index):
                                          plane=plane)
     walked = backprop.walk(network, x, y)
     walked.update(dataset=dataset, sample=sample_words, model=words,
-                  chooser=backprop.chooser(dataset, plane),
+                  chooser=backprop.chooser(dataset, plane, mnist=mnist),
                   headline=backprop.headline(words, walked, sample_words))
     return walked
 

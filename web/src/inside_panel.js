@@ -47,6 +47,9 @@ export function setupInsidePanel(app) {
   let walked = null;
   let position = 0;
   let asked = 0;
+  // the numbered field serves test points and test digits: each keeps its own number
+  const numbers = {};
+  let numbered = null; // the dataset the numbered field shows now
 
   // the sample chooser on show: an XOR point, or the number of a test point (your model,
   // trained on a 2-D problem) or of a test digit (784 inputs): nncore.lab.backprop.chooser
@@ -65,11 +68,16 @@ export function setupInsidePanel(app) {
       if (request !== asked) return;
       show(errorBox, "");
       document.getElementById("inside-point-field").hidden = answer.dataset !== "xor";
-      const numbered = document.getElementById("inside-digit-field");
-      numbered.hidden = answer.dataset === "xor";
-      if (!numbered.hidden) {
-        numbered.querySelector("span").textContent = answer.chooser.label;
+      const field = document.getElementById("inside-digit-field");
+      field.hidden = answer.dataset === "xor";
+      if (!field.hidden) {
+        field.querySelector("span").textContent = answer.chooser.label;
         digit.max = String(answer.chooser.count - 1);
+        if (numbered !== answer.dataset) {
+          if (numbered) numbers[numbered] = digit.value;
+          digit.value = numbers[answer.dataset] || "0";
+          numbered = answer.dataset;
+        }
         if (Number(digit.value) > answer.chooser.count - 1) digit.value = String(answer.chooser.count - 1);
       }
       if ((Number(chooser().value) || 0) !== index) return load(); // the other chooser showed up
