@@ -212,7 +212,8 @@ def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser)
     # the rerun to write it into the address bar before the next one (a tab switch or an
     # edit racing that rerun can lose a field)
     build = page.get_by_role("tabpanel", name="Build")
-    build.get_by_text("1. conv2d").wait_for(timeout=15_000)
+    # the layer card's heading (the summary table below may show the same words)
+    build.locator("strong", has_text="1. conv2d").wait_for(timeout=15_000)
     set_number(build, "filters", 6)
     wait_for_link(page, first_layer={"type": "conv2d", "filters": 6})
     choose(build, "activation", "tanh")  # the first activation box is the conv's
@@ -238,7 +239,7 @@ def test_a_share_link_restores_the_stack_and_the_settings(page, server, browser)
         fresh = context.new_page()
         open_app(fresh, link)
         restored_build = fresh.get_by_role("tabpanel", name="Build")
-        restored_build.get_by_text("1. conv2d").wait_for(timeout=15_000)
+        restored_build.locator("strong", has_text="1. conv2d").wait_for(timeout=15_000)
         assert restored_build.get_by_label("filters", exact=True).input_value() == "6"
         activations = restored_build.get_by_label("activation", exact=True)
         assert activations.count() == 2  # the conv's and the dense layer's
