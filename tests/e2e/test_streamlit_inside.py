@@ -261,14 +261,12 @@ def cpython_run(settings: dict) -> dict:
     return dict(session.report(), plane=session.rows()["plane"])
 
 
-def test_every_2d_problem_trains_with_its_boundary_and_hidden_units(
-        page, streamlit_server, capsys):
-    from playwright.sync_api import expect
-
+def spirals_at(page, server, speed):
+    """A fresh page on the two-spirals preset, its Train tab open at `speed`; returns the tab.
+    Each step waits for the address bar to hold it (an edit racing a rerun can be lost)."""
     from nncore.lab import experiment
 
-    assert sorted(PLANE_EPOCHS) == sorted(experiment.PLANE_DATASETS)
-    open_app(page, streamlit_server)
+    open_app(page, server)
     wait_for_link(page)
     page.get_by_role("combobox", name="Start from a preset").click()
     page.get_by_role("option", name=experiment.PRESET_LABELS["spiral"], exact=True).click()
@@ -276,8 +274,19 @@ def test_every_2d_problem_trains_with_its_boundary_and_hidden_units(
     train = open_tab(page, "Train")
     train.get_by_label("Points", exact=True).wait_for(timeout=15_000)
     train.get_by_role("combobox", name="Speed").click()
-    page.get_by_role("option", name="full speed", exact=True).click()
+    page.get_by_role("option", name=speed, exact=True).click()
     page.wait_for_timeout(400)
+    return train
+
+
+def test_every_2d_problem_trains_with_its_boundary_and_hidden_units(
+        page, streamlit_server, capsys):
+    from playwright.sync_api import expect
+
+    from nncore.lab import experiment
+
+    assert sorted(PLANE_EPOCHS) == sorted(experiment.PLANE_DATASETS)
+    train = spirals_at(page, streamlit_server, "full speed")
     for dataset in experiment.PLANE_DATASETS:
         radio = train.get_by_role("radio", name=experiment.DATASETS[dataset], exact=True)
         train.get_by_role("radiogroup", name="Dataset").get_by_text(
@@ -496,16 +505,7 @@ def test_the_hidden_units_are_redrawn_while_a_run_trains(page, streamlit_server,
 
     epochs = experiment.default("spiral")["epochs"]
     assert epochs == 300
-    open_app(page, streamlit_server)
-    wait_for_link(page)
-    page.get_by_role("combobox", name="Start from a preset").click()
-    page.get_by_role("option", name=experiment.PRESET_LABELS["spiral"], exact=True).click()
-    wait_for_link(page, preset="spiral")
-    train = open_tab(page, "Train")
-    train.get_by_label("Points", exact=True).wait_for(timeout=15_000)
-    train.get_by_role("combobox", name="Speed").click()
-    page.get_by_role("option", name="10 epochs/s", exact=True).click()
-    page.wait_for_timeout(400)
+    train = spirals_at(page, streamlit_server, "10 epochs/s")
 
     started = time.perf_counter()
     train.get_by_role("button", name="Train", exact=True).click()

@@ -502,22 +502,10 @@ def test_the_builder_is_generated_from_the_layer_vocabulary(app):
 BUILD_WITH_A_NEW_ACTIVATION = '''
 import sys
 
-import numpy as np
+sys.path.insert(0, sys.argv[2])  # tests/: the class tests/test_vocabulary.py registers
+from new_activation import Softsign  # noqa: E402
 
-from nncore import layers
-
-
-class Softsign(layers.ActivationLayer):
-    """x / (1 + |x|): a tanh-like curve with polynomial tails."""
-
-    type = "softsign"
-
-    def function(self, x):
-        return x / (1.0 + np.abs(x))
-
-    def gradient(self, grad):
-        return grad / (1.0 + np.abs(self.x)) ** 2
-
+from nncore import layers  # noqa: E402
 
 layers.register(Softsign)
 
@@ -529,7 +517,8 @@ sys.exit(web.build.main(["--out", sys.argv[1]]))
 
 def test_a_new_activation_appears_in_the_builder_of_a_site_built_with_it(browser, tmp_path):
     out = tmp_path / "site-with-softsign"
-    build = subprocess.run([sys.executable, "-c", BUILD_WITH_A_NEW_ACTIVATION, str(out)],
+    build = subprocess.run([sys.executable, "-c", BUILD_WITH_A_NEW_ACTIVATION, str(out),
+                            str(ROOT / "tests")],
                            capture_output=True, text=True, cwd=ROOT, timeout=300,
                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert build.returncode == 0, build.stdout + build.stderr
